@@ -1,0 +1,1 @@
+"""Pure domain: field schema, validation, credential references. No I/O, no Qt."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, Alembic migrations, repositories and the keyring secret store."""
