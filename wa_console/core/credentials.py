@@ -15,7 +15,7 @@ Scheme = Literal["keyring", "env", "session"]
 SCHEMES: Final[tuple[Scheme, ...]] = ("keyring", "env", "session")
 KEYRING_SERVICE: Final = "wa-console"
 
-_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class CredentialRefError(ValueError):
@@ -39,7 +39,7 @@ class CredentialRef:
 
     @classmethod
     def env(cls, variable: str) -> CredentialRef:
-        if not _ENV_VAR.match(variable):
+        if not _ENV_VAR.fullmatch(variable):
             raise CredentialRefError(
                 "not an environment variable name: use letters, digits and _, not starting with "
                 "a digit"
@@ -53,14 +53,17 @@ class CredentialRef:
         if not sep or scheme not in SCHEMES:
             raise CredentialRefError(
                 # The text is not echoed: a secret pasted in place of a reference must not leak.
-                "not a credential reference: expected keyring:<service>/<name> or env:<VARIABLE>"
+                "not a credential reference: expected keyring:<service>/<name>, env:<VARIABLE> or "
+                "session:<name>"
             )
         if scheme == "env":
             return cls.env(name)
-        if scheme == "keyring" and ("/" not in name or name.startswith("/") or name.endswith("/")):
-            raise CredentialRefError("a keyring reference needs keyring:<service>/<name>")
-        if not name:
+        if not name.strip():
             raise CredentialRefError(f"the {scheme}: reference has no name")
+        if any(c.isspace() for c in name):
+            raise CredentialRefError(f"the {scheme}: reference name must not contain spaces")
+        if scheme == "keyring" and ("/" not in name or "" in name.split("/")):
+            raise CredentialRefError("a keyring reference needs keyring:<service>/<name>")
         return cls(scheme, name)  # type: ignore[arg-type]
 
     @property

@@ -14,12 +14,19 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 
-from wa_console.core.credentials import CredentialRef
-from wa_console.core.schema import CHANNEL_FIELDS, FIELDS_BY_KEY, FieldSpec, Kind
+from wa_console.core.credentials import KEEP, CredentialRef, CredentialRefError, SecretEdit
+from wa_console.core.schema import (
+    CHANNEL_FIELDS,
+    FIELDS_BY_KEY,
+    PLAIN_FIELDS,
+    SECRET_FIELDS,
+    FieldSpec,
+    Kind,
+)
 
 Value = str | bool | CredentialRef | None
 
@@ -75,27 +82,46 @@ META_TEST_NUMBER_PREFIX: Final = "+1555"  # Meta's test business numbers are fic
 
 # --- cleaners: raw text -> clean value, or _Invalid ---------------------------------------------
 
+def _char_name(c: str) -> str:
+    """A character as the admin can read it, invisible ones as their code point."""
+    return c if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}"
+
+
 def _clean_numeric_id(spec: FieldSpec, text: str) -> str:
-    if re.search(r"\s", text):
-        raise _Invalid("remove the spaces; an ID is one run of digits")
     if text.startswith("+"):
         raise _Invalid(
             "an ID has no '+'; it looks like a phone number. Copy the numeric ID from API Setup"
         )
+    if re.search(r"\s", text):
+        raise _Invalid("remove the spaces; an ID is one run of digits")
     if not text.isdigit() or not text.isascii():
         bad = next(c for c in text if not (c.isascii() and c.isdigit()))
-        raise _Invalid(f"use digits only (found '{bad}'); copy the ID exactly as Meta shows it")
-    if not ID_MIN_DIGITS <= len(text) <= ID_MAX_DIGITS:
         raise _Invalid(
-            f"{len(text)} digits is not a plausible Meta ID (expected {ID_MIN_DIGITS}–"
+            f"use digits only (found '{_char_name(bad)}'); copy the ID exactly as Meta shows it")
+    if len(text) < ID_MIN_DIGITS:
+        raise _Invalid(
+            f"{len(text)} digits is too short for a Meta ID (expected {ID_MIN_DIGITS}–"
             f"{ID_MAX_DIGITS}, usually 15–16); check that you copied all of it"
+        )
+    if len(text) > ID_MAX_DIGITS:
+        raise _Invalid(
+            f"{len(text)} digits is too long for a Meta ID (expected {ID_MIN_DIGITS}–"
+            f"{ID_MAX_DIGITS}, usually 15–16); check that two values were not pasted together"
         )
     return text
 
 
 def parse_phone(text: str) -> phonenumbers.PhoneNumber:
-    """Parse a display number, with or without the leading +; raises _Invalid."""
-    candidate = text if text.startswith("+") else "+" + text
+    """Parse an international number: `+<cc>…`, `00<cc>…`, or Meta's bare digits; raises _Invalid."""
+    if re.search(r"[A-Za-z]", text):
+        raise _Invalid("use digits only, no letters or extensions; e.g. +1 555 010 0199")
+    if text.startswith("00"):
+        candidate = "+" + text[2:]
+    elif text.startswith("+") or text.isdigit():  # Meta shows numbers as bare digits: 15550100199
+        candidate = text if text.startswith("+") else "+" + text
+    else:
+        # "555 010 0199" would silently become a number in another country (+55 …).
+        raise _Invalid("start with + and the country code, e.g. +1 555 010 0199")
     try:
         number = phonenumbers.parse(candidate, None)
     except phonenumbers.NumberParseException as exc:
@@ -104,8 +130,8 @@ def parse_phone(text: str) -> phonenumbers.PhoneNumber:
         ) from exc
     if not phonenumbers.is_possible_number(number):
         raise _Invalid(
-            "not a complete phone number for its country code; include the country code and "
-            "all digits, e.g. +44 7911 123456"
+            "not a possible phone number for its country code (too few or too many digits); "
+            "check the number, e.g. +44 7911 123456"
         )
     return number
 
@@ -133,15 +159,23 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _clean_url(spec: FieldSpec, text: str) -> str:
+def _clean_url(spec: FieldSpec, text: str, allow_http_loopback: bool = False) -> str:
     if re.search(r"\s", text):
         raise _Invalid("remove the spaces; encode a space in a URL as %20")
-    parts = urlsplit(text)
-    if parts.scheme.lower() == "http":
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError:
+        raise _Invalid(
+            "is not a valid URL (check the brackets around an IPv6 address and the host name)"
+        ) from None
+    scheme = parts.scheme.lower()
+    loopback_http = allow_http_loopback and scheme == "http" and _is_loopback(hostname)
+    if scheme == "http" and not loopback_http:
         raise _Invalid("Meta only calls https:// callback URLs with a valid certificate")
-    if parts.scheme.lower() != "https":
+    if scheme not in ("https", "http"):
         raise _Invalid("must be an absolute URL starting with https://")
-    if not parts.hostname:
+    if not hostname:
         raise _Invalid("has no host name; expected https://<your host>/<path>")
     if "@" in parts.netloc:
         raise _Invalid(
@@ -150,7 +184,7 @@ def _clean_url(spec: FieldSpec, text: str) -> str:
     if parts.fragment or text.endswith("#"):
         raise _Invalid("must not contain a #fragment; it is never sent to your server")
     if "+" in parts.query:
-        fixed = text.replace("+", "%2B")
+        fixed = urlunsplit(parts._replace(query=parts.query.replace("+", "%2B")))
         raise _Invalid(
             f"a literal '+' in the query is read as a space and breaks Meta's verification; "
             f"use the encoded form: {fixed}",
@@ -163,18 +197,22 @@ def _clean_url(spec: FieldSpec, text: str) -> str:
 def _clean_version(spec: FieldSpec, text: str) -> str:
     if GRAPH_VERSION.match(text):
         return text
-    hint = f"; did you mean v{text}?" if re.fullmatch(r"[0-9]+\.[0-9]+", text) else ""
+    bare = re.fullmatch(r"[vV]?([0-9]+\.[0-9]+)", text)
+    hint = f"; did you mean v{bare.group(1)}?" if bare else ""
     raise _Invalid(f"must look like v23.0 (a 'v', then major.minor){hint}")
 
 
 def _clean_text(spec: FieldSpec, text: str) -> str:
-    if any(not c.isprintable() for c in text):
-        raise _Invalid("contains control characters; retype it")
+    bad = next((c for c in text if not c.isprintable()), None)
+    if bad is not None:
+        raise _Invalid(f"contains an invisible or control character ({_char_name(bad)}); retype it")
     return text
 
 
 def _clean_secret(spec: FieldSpec, text: str) -> str:
     # Paste artefacts (newlines, "Bearer ") are the usual problem, never a real part of a secret.
+    if text.lower().startswith("bearer"):
+        raise _Invalid("paste the token without 'Bearer '")
     if re.search(r"\s", text):
         raise _Invalid("contains spaces or line breaks; paste the value alone")
     if any(c not in _PRINTABLE_NO_SPACE for c in text):
@@ -183,13 +221,14 @@ def _clean_secret(spec: FieldSpec, text: str) -> str:
 
 
 def _clean_bool(spec: FieldSpec, value: object) -> bool:
+    if isinstance(value, str):  # from an imported file: "false" must not mean True
+        return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
 
 
 _CLEANERS: Final[dict[Kind, Callable[[FieldSpec, str], object]]] = {
     Kind.NUMERIC_ID: _clean_numeric_id,
     Kind.PHONE: _clean_phone,
-    Kind.URL: _clean_url,
     Kind.VERSION: _clean_version,
     Kind.TEXT: _clean_text,
     Kind.SECRET: _clean_secret,
@@ -257,10 +296,7 @@ def _cross_field(values: Mapping[str, Value], sandbox: bool) -> list[FieldIssue]
 
     token = _secret_text(values, "access_token")
     if token:
-        if token.lower().startswith("bearer"):
-            issues.append(FieldIssue(
-                "access_token", f"{label['access_token']}: paste the token without 'Bearer '"))
-        elif "|" in token:
+        if "|" in token:
             issues.append(FieldIssue(
                 "access_token",
                 f"{label['access_token']}: this is an app access token (APP_ID|APP_SECRET); use "
@@ -291,14 +327,6 @@ def _cross_field(values: Mapping[str, Value], sandbox: bool) -> list[FieldIssue]
             Severity.WARNING,
         ))
     return issues
-
-
-def _sandbox_loopback_http(spec: FieldSpec, text: str, sandbox: bool) -> bool:
-    """The emulator delivers webhooks over plain http on loopback; only sandbox accounts may."""
-    if spec.kind is not Kind.URL or not sandbox:
-        return False
-    parts = urlsplit(text)
-    return parts.scheme == "http" and _is_loopback(parts.hostname) and not re.search(r"\s", text)
 
 
 def validate_settings(raw: Mapping[str, object]) -> ValidationResult:
@@ -342,11 +370,12 @@ def validate_settings(raw: Mapping[str, object]) -> ValidationResult:
                     spec.key, f"{spec.label}: '{text}' is not one of {', '.join(allowed)}"))
             result.values[spec.key] = text
             continue
-        if _sandbox_loopback_http(spec, text, sandbox):
-            result.values[spec.key] = text
-            continue
         try:
-            result.values[spec.key] = _CLEANERS[spec.kind](spec, text)
+            if spec.kind is Kind.URL:
+                # The emulator delivers webhooks over plain http on loopback: sandbox only.
+                result.values[spec.key] = _clean_url(spec, text, allow_http_loopback=sandbox)
+            else:
+                result.values[spec.key] = _CLEANERS[spec.kind](spec, text)
         except _Invalid as exc:
             result.issues.append(FieldIssue(spec.key, f"{spec.label}: {exc}", exc.severity))
             # A warning keeps the clean value; an error keeps the raw text so nothing is lost.
@@ -359,3 +388,44 @@ def validate_settings(raw: Mapping[str, object]) -> ValidationResult:
 
 def field_label(key: str) -> str:
     return FIELDS_BY_KEY[key].label
+
+
+def validate_form(
+    values: Mapping[str, object],
+    edits: Mapping[str, SecretEdit],
+    refs: Mapping[str, CredentialRef | None],
+    resolve: Callable[[CredentialRef], str | None] | None = None,
+) -> ValidationResult:
+    """Validate what a settings form holds: plain values plus the pending secret edits.
+
+    A kept secret counts as set through its reference; `resolve` (when given) reads kept secrets
+    so that rules comparing secrets (verify token vs access token) also see the stored ones.
+    The cleaned secret values are references for keep/env, the new text for set, None for clear.
+    """
+    raw: dict[str, object] = {spec.key: values.get(spec.key) for spec in PLAIN_FIELDS}
+    ref_issues: list[FieldIssue] = []
+    for spec in SECRET_FIELDS:
+        edit = edits.get(spec.key, KEEP)
+        if edit.action == "set":
+            raw[spec.key] = edit.value
+        elif edit.action == "env":
+            try:
+                raw[spec.key] = CredentialRef.env(edit.value.strip())
+            except CredentialRefError as exc:
+                ref_issues.append(FieldIssue(spec.key, f"{spec.label}: {exc}"))
+        elif edit.action == "keep":
+            kept = refs.get(spec.key)
+            raw[spec.key] = kept
+            if kept is not None and resolve is not None and kept.scheme != "env":
+                try:
+                    raw[spec.key] = resolve(kept) or kept
+                except Exception:  # an unreadable keyring only skips the comparisons
+                    pass
+    result = validate_settings(raw)
+    bad = {i.key for i in ref_issues}
+    # A malformed reference is the one problem to report for its field, not also "required".
+    result.issues = ref_issues + [i for i in result.issues if i.key not in bad]
+    for spec in SECRET_FIELDS:  # what is stored for a kept secret is its reference, not its text
+        if edits.get(spec.key, KEEP).action == "keep":
+            result.values[spec.key] = refs.get(spec.key)
+    return result

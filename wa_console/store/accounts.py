@@ -15,10 +15,10 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wa_console.core.credentials import KEEP, CredentialRef, CredentialRefError, SecretEdit
+from wa_console.core.credentials import KEEP, CredentialRef, SecretEdit
 from wa_console.core.schema import PLAIN_FIELDS, SECRET_FIELDS, default_values
 from wa_console.core.transfer import export_document, parse_import
-from wa_console.core.validation import FieldIssue, Value, validate_settings
+from wa_console.core.validation import FieldIssue, Value, validate_form
 from wa_console.store.models import ChannelAccount, column_name
 from wa_console.store.secrets import SecretStore
 
@@ -185,26 +185,9 @@ class AccountStore:
         edits: Mapping[str, SecretEdit],
         refs: Mapping[str, CredentialRef],
     ) -> AccountRecord:
-        raw: dict[str, object] = {spec.key: values.get(spec.key) for spec in PLAIN_FIELDS}
-        issues: list[FieldIssue] = []
-        bad_env: set[str] = set()
-        for spec in SECRET_FIELDS:
-            edit = edits.get(spec.key, KEEP)
-            if edit.action == "set":
-                raw[spec.key] = edit.value
-            elif edit.action == "env":
-                try:
-                    raw[spec.key] = CredentialRef.env(edit.value.strip())
-                except CredentialRefError as exc:
-                    issues.append(FieldIssue(spec.key, f"{spec.label}: {exc}"))
-                    bad_env.add(spec.key)
-            elif edit.action == "keep":
-                raw[spec.key] = refs.get(spec.key)
-            # "clear": stays None
-        if any(e.action == "set" for e in edits.values()):
-            self._resolve_kept_secrets(raw)  # so "verify token == access token" is caught too
-        checked = validate_settings(raw)
-        issues.extend(i for i in checked.issues if i.key not in bad_env)
+        resolve = self.secrets.get if any(e.action == "set" for e in edits.values()) else None
+        checked = validate_form(values, edits, refs, resolve)
+        issues = list(checked.issues)
         name = checked.values.get("account_name")
         if isinstance(name, str) and name and self.name_taken(
                 name, except_id=current.id if current else None):
@@ -279,15 +262,6 @@ class AccountStore:
         with Session(self.engine) as session:
             return _record(session.scalars(
                 select(ChannelAccount).where(ChannelAccount.uid == uid)).one())
-
-    def _resolve_kept_secrets(self, raw: dict[str, object]) -> None:
-        for spec in SECRET_FIELDS:
-            ref = raw.get(spec.key)
-            if isinstance(ref, CredentialRef) and ref.scheme != "env":
-                try:
-                    raw[spec.key] = self.secrets.get(ref) or ref
-                except Exception:  # an unreadable keyring only skips the comparison
-                    pass
 
 
 def _name_taken_issue(name: str) -> FieldIssue:
