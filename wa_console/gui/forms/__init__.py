@@ -1,0 +1,1 @@
+"""Generated Qt code (see tools/regen_generated.py); never edit by hand."""

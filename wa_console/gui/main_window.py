@@ -1,0 +1,532 @@
+"""The main window: channel accounts on the left, the settings page built from the schema.
+
+All storage work (opening and migrating the database, keyring reads/writes, saves) runs on a
+one-thread pool through `tasks.run_task`, so the window paints at once and never freezes, and the
+writes of one console happen in the order the admin made them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QThreadPool, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from wa_console.core.credentials import SecretEdit
+from wa_console.core.redaction import redact
+from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES, sandbox_account_name
+from wa_console.core.schema import CHANNEL_FIELDS, default_values
+from wa_console.core.validation import FieldIssue, validate_form
+from wa_console.gui.binder import FormBinder
+from wa_console.gui.forms.ui_main_window import Ui_MainWindow
+from wa_console.gui.prompts import Prompts, UnsavedChoice
+from wa_console.gui.tasks import TaskHandle, cancel_all_and_wait, run_task
+
+log = logging.getLogger(__name__)
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PAGE_WELCOME, PAGE_SETTINGS = 0, 1
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+    accounts_loaded(list): the account list was (re)loaded; carries the summaries.
+    record_loaded(object): an account's settings are shown in the form.
+    saved(object): a save succeeded; carries the stored AccountRecord.
+    failed(str): a storage action failed; carries the message shown to the admin.
+    """
+
+    accounts_loaded = Signal(list)
+    record_loaded = Signal(object)
+    saved = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, db_url: str, secrets: Any = None, prompts: Prompts | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ui = Ui_MainWindow()
+        self.ui.setupUi(self)
+        self.db_url = db_url
+        self.prompts = prompts or Prompts(self)
+        self._secrets = secrets  # a SecretStore; built off-thread when None (keyring import)
+        self.store: Any = None  # AccountStore, once the database is open
+        self.record: Any = None  # the AccountRecord shown, or None for a new unsaved account
+        self.dirty = False
+        self._touched: set[str] = set()
+        self._busy: TaskHandle | None = None
+        self._after_save: Any = None
+        self._close_after_save = False
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)  # storage work stays in the order the admin made it
+
+        self.setWindowIcon(QIcon(":/icons/app.svg"))
+        for button, icon in ((self.ui.addButton, "add"), (self.ui.renameButton, "rename"),
+                             (self.ui.deleteButton, "delete"), (self.ui.saveButton, "save"),
+                             (self.ui.revertButton, "revert")):
+            button.setIcon(QIcon(f":/icons/{icon}.svg"))
+        self.model = QStandardItemModel(self)
+        self.ui.accountList.setModel(self.model)
+        self.ui.splitter.setStretchFactor(1, 1)
+        self.binder = FormBinder.build(self.ui.formHost, CHANNEL_FIELDS)
+        self.binder.on_changed = self._on_field_changed
+        QShortcut(QKeySequence(Qt.Key.Key_F2), self.ui.accountList, self._on_rename)
+
+        self.ui.accountList.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.ui.addButton.clicked.connect(self._on_add)
+        self.ui.addOwnButton.clicked.connect(self._on_add)
+        self.ui.actionNewAccount.triggered.connect(self._on_add)
+        self.ui.createSandboxButton.clicked.connect(self._on_create_sandbox)
+        self.ui.renameButton.clicked.connect(self._on_rename)
+        self.ui.deleteButton.clicked.connect(self._on_delete)
+        self.ui.saveButton.clicked.connect(self.save)
+        self.ui.actionSave.triggered.connect(self.save)
+        self.ui.revertButton.clicked.connect(self._on_revert)
+        self.ui.actionExport.triggered.connect(self._on_export)
+        self.ui.actionImport.triggered.connect(self._on_import)
+        self.ui.actionQuit.triggered.connect(self.close)
+        self.ui.actionAbout.triggered.connect(self._on_about)
+        self.ui.actionSave.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+        self._restore_geometry()
+        self._update_actions()
+        self.statusBar().showMessage("Opening the database…")
+        self._run(self._open_store, self._on_store_opened)
+
+    # --- background work ----------------------------------------------------------------------
+    def _run(self, fn: Any, on_success: Any, on_failure: Any = None) -> None:
+        """Run one storage action off the GUI thread; the window shows it is busy meanwhile.
+
+        The busy state ends *before* the result handler runs, so the handler (and whoever
+        listens to the signals it emits) sees an idle window and may start the next action.
+        """
+        handle: list[TaskHandle] = []
+
+        def idle() -> None:
+            if handle and self._busy is handle[0]:
+                self._busy = None
+                self._update_actions()
+
+        def then(callback: Any) -> Any:
+            def deliver(arg: Any) -> None:
+                idle()
+                callback(arg)
+            return deliver
+
+        handle.append(run_task(lambda ctx: fn(), on_success=then(on_success),
+                               on_failure=then(on_failure or self._on_task_failed),
+                               on_finished=idle, pool=self.pool))
+        self._busy = handle[0]
+        self._update_actions()
+
+    def _open_store(self) -> tuple[Any, list]:
+        from wa_console.store.accounts import AccountStore
+        from wa_console.store.db import open_database
+        from wa_console.store.secrets import SecretStore
+
+        secrets = self._secrets or SecretStore()
+        store = AccountStore(open_database(self.db_url), secrets)
+        return store, store.list_accounts()
+
+    def _on_store_opened(self, result: tuple[Any, list]) -> None:
+        self.store, summaries = result
+        self._secrets = self.store.secrets
+        self.statusBar().showMessage("Ready", 3000)
+        self._show_accounts(summaries)
+
+    def _reload_list(self, select_id: int | None = None) -> None:
+        self._run(self.store.list_accounts, lambda s: self._show_accounts(s, select_id))
+
+    def _show_accounts(self, summaries: list, select_id: int | None = None) -> None:
+        selection = self.ui.accountList.selectionModel()
+        selection.blockSignals(True)
+        self.model.clear()
+        for summary in summaries:
+            item = QStandardItem(summary.name)
+            item.setData(summary.id, ID_ROLE)
+            item.setEditable(False)
+            if summary.sandbox:
+                item.setIcon(QIcon(":/icons/sandbox.svg"))
+                item.setToolTip("Sandbox account: simulated, never counted as proof")
+            else:
+                item.setIcon(QIcon(":/icons/account.svg"))
+            self.model.appendRow(item)
+        selection.blockSignals(False)
+        if select_id is not None:
+            self._select_id(select_id)
+        elif self.record is not None:
+            self._select_id(self.record.id)
+        if not summaries and self.record is None and not self.dirty:
+            self.ui.pages.setCurrentIndex(PAGE_WELCOME)
+        elif self.record is None and not self.dirty and summaries:
+            self.ui.accountList.setCurrentIndex(self.model.index(0, 0))
+        self._update_actions()
+        self.accounts_loaded.emit(summaries)
+
+    def _select_id(self, account_id: int) -> None:
+        for row in range(self.model.rowCount()):
+            index = self.model.index(row, 0)
+            if index.data(ID_ROLE) == account_id:
+                selection = self.ui.accountList.selectionModel()
+                selection.blockSignals(True)
+                selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                selection.blockSignals(False)
+                if self.record is None or self.record.id != account_id:
+                    self._load_record(account_id)
+                return
+
+    def _load_record(self, account_id: int) -> None:
+        self._run(lambda: self.store.get(account_id), self._show_record)
+
+    def _show_record(self, record: Any) -> None:
+        self.record = record
+        self.binder.load(record.values, record.refs)
+        self._set_dirty(False)
+        self._touched.clear()
+        self._show_banner("")
+        self.ui.pages.setCurrentIndex(PAGE_SETTINGS)
+        self._update_title()
+        self.record_loaded.emit(record)
+
+    # --- editing --------------------------------------------------------------------------------
+    def _on_field_changed(self, key: str) -> None:
+        self._touched.add(key)
+        self._set_dirty(True)
+        # Live feedback for the fields the admin has touched; all fields are checked on save.
+        result = self._validate_locally()
+        self.binder.show_issues(result.issues, only=self._touched)
+
+    def _validate_locally(self) -> Any:
+        refs = self.record.refs if self.record else {}
+        return validate_form(self.binder.values(), self.binder.secret_edits(), refs)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self.dirty = dirty
+        self.setWindowModified(dirty)
+        self._update_actions()
+
+    def _update_title(self) -> None:
+        if self.record is not None:
+            name = self.record.name
+        else:
+            name = "New channel account" if self.ui.pages.currentIndex() == PAGE_SETTINGS else ""
+        simulated = self.record is not None and self.record.sandbox
+        self.setWindowTitle(f"{name}[*] — wa-console" if name else "wa-console[*]")
+        self.ui.settingsTitle.setText(
+            f"WhatsApp Setting — {name}" + ("  · simulated" if simulated else "")
+            if name else "WhatsApp Setting")
+        self.ui.settingsTitle.setToolTip(
+            "Sandbox mode: this account talks to the built-in Graph API emulator. Everything "
+            "works; nothing counts as production readiness or proof." if simulated else "")
+
+    def _update_actions(self) -> None:
+        busy = self._busy is not None
+        ready = self.store is not None
+        has_record = self.record is not None
+        on_settings = self.ui.pages.currentIndex() == PAGE_SETTINGS
+        self.ui.saveButton.setEnabled(ready and not busy and self.dirty)
+        self.ui.actionSave.setEnabled(ready and not busy and self.dirty)
+        self.ui.revertButton.setEnabled(not busy and self.dirty and on_settings)
+        for widget in (self.ui.addButton, self.ui.actionNewAccount, self.ui.actionImport,
+                       self.ui.createSandboxButton, self.ui.addOwnButton):
+            widget.setEnabled(ready and not busy)
+        for widget in (self.ui.renameButton, self.ui.deleteButton, self.ui.actionExport):
+            widget.setEnabled(ready and not busy and has_record)
+        self.ui.stateLabel.setText(
+            "Working…" if busy else "Unsaved changes" if self.dirty else
+            "Saved" if has_record else "")
+
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        if self.record is not None and current.data(ID_ROLE) == self.record.id:
+            return
+        if not self._resolve_unsaved(lambda: self._select_id(current.data(ID_ROLE))):
+            selection = self.ui.accountList.selectionModel()
+            selection.blockSignals(True)
+            selection.setCurrentIndex(previous, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            selection.blockSignals(False)
+            return
+        self._load_record(current.data(ID_ROLE))
+
+    def _resolve_unsaved(self, then: Any) -> bool:
+        """True if the caller may go on now. With unsaved edits, asks; 'Save' saves, then runs
+        `then`, and returns False (the save is asynchronous)."""
+        if not self.dirty:
+            return True
+        choice = self.prompts.unsaved_changes(self.record.name if self.record else "New account")
+        if choice is UnsavedChoice.DISCARD:
+            self._set_dirty(False)
+            return True
+        if choice is UnsavedChoice.SAVE:
+            self.save(then=then)
+        return False
+
+    def _on_add(self) -> None:
+        if not self._resolve_unsaved(self._on_add):
+            return
+        self.record = None
+        self.ui.accountList.selectionModel().clearSelection()
+        self.binder.load({**default_values(), "account_name": ""}, {})
+        self._touched.clear()
+        self.ui.pages.setCurrentIndex(PAGE_SETTINGS)
+        self._set_dirty(True)
+        self._show_banner("")
+        self._update_title()
+        self.binder.widgets["account_name"].setFocus()
+
+    def _on_revert(self) -> None:
+        if self.record is not None:
+            self._show_record(self.record)
+        else:
+            self._set_dirty(False)
+            self.ui.pages.setCurrentIndex(PAGE_WELCOME if not self.model.rowCount()
+                                          else PAGE_SETTINGS)
+            self._reload_list()
+
+    # --- saving ---------------------------------------------------------------------------------
+    def save(self, then: Any = None) -> None:
+        """Validate every field; if all are clean, save everything in one transaction."""
+        if self._busy is not None or self.store is None:
+            return
+        result = self._validate_locally()
+        self._touched = {s.key for s in CHANNEL_FIELDS}
+        self.binder.show_issues(result.issues)
+        if not result.ok:
+            self._close_after_save = False
+            self._focus_first_error(result.issues)
+            self.statusBar().showMessage("Not saved: fix the fields marked in red", 5000)
+            return
+        values, edits = self.binder.values(), self.binder.secret_edits()
+        record = self.record
+        self._after_save = then if callable(then) else None
+
+        def work() -> Any:
+            if record is None:
+                return self.store.create(values, edits)
+            return self.store.save(record.id, record.version, values, edits)
+
+        self._run(work, self._on_saved, lambda exc: self._on_save_failed(exc, values, edits))
+
+    def _on_saved(self, record: Any) -> None:
+        self._show_record(record)
+        self.statusBar().showMessage(f"Saved '{record.name}'", 5000)
+        self._reload_list(record.id)
+        self.saved.emit(record)
+        then, self._after_save = self._after_save, None
+        if self._close_after_save:
+            self.close()
+        elif then:
+            then()
+
+    def _on_save_failed(self, exc: BaseException, values: dict, edits: dict[str, SecretEdit]) -> None:
+        from wa_console.store.accounts import ConflictError, ValidationFailed
+        from wa_console.store.secrets import KeyringUnavailable
+
+        self._close_after_save = False
+        self._after_save = None
+        if isinstance(exc, ValidationFailed):
+            self.binder.show_issues(exc.issues)
+            self._focus_first_error(exc.issues)
+            self.failed.emit(str(exc))
+        elif isinstance(exc, ConflictError):
+            self.failed.emit(str(exc))
+            if exc.deleted:
+                self.prompts.error("Deleted elsewhere", str(exc))
+                self.record = None
+                self._reload_list()
+            elif self.prompts.conflict(str(exc)):
+                self._load_record(self.record.id)
+            else:
+                self._show_banner(str(exc), error=True)
+        elif isinstance(exc, KeyringUnavailable):
+            self.failed.emit(str(exc))
+            if self.prompts.keyring_unavailable(str(exc)):
+                self.store.secrets.use_session_memory()
+                self._show_banner("No keyring: secrets you save now are kept in memory until "
+                                  "you quit, and must be entered again next time.")
+                self.save()
+        else:
+            self._on_task_failed(exc)
+
+    def _focus_first_error(self, issues: list[FieldIssue]) -> None:
+        widget = self.binder.first_error_widget(issues)
+        if widget is not None:
+            self.ui.formScroll.ensureWidgetVisible(widget)
+            widget.setFocus()
+
+    # --- account actions ------------------------------------------------------------------------
+    def _on_create_sandbox(self) -> None:
+        def work() -> Any:
+            taken = {s.name for s in self.store.list_accounts()}
+            values = {**SANDBOX_VALUES, "account_name": sandbox_account_name(taken)}
+            edits = {k: SecretEdit("set", v) for k, v in SANDBOX_SECRETS.items()}
+            return self.store.create(values, edits)
+
+        def created(record: Any) -> None:
+            self._show_record(record)
+            self._reload_list(record.id)
+            self.statusBar().showMessage(
+                f"Created '{record.name}': a simulated account for trying the console offline",
+                8000)
+
+        self._run(work, created, lambda exc: self._on_save_failed(exc, {}, {}))
+
+    def _on_rename(self) -> None:
+        if self.record is None or self._busy is not None:
+            return
+        if self.dirty:
+            self.prompts.info("Rename", "Save or revert your changes before renaming.")
+            return
+        name = self.prompts.new_name(self.record.name)
+        if not name or name.strip() == self.record.name:
+            return
+        record = self.record
+        self._run(lambda: self.store.rename(record.id, record.version, name.strip()),
+                  self._on_saved, lambda exc: self._on_save_failed(exc, {}, {}))
+
+    def _on_delete(self) -> None:
+        if self.record is None or self._busy is not None:
+            return
+        record = self.record
+        if not self.prompts.confirm_delete(record.name):
+            return
+
+        def deleted(_: Any) -> None:
+            self.record = None
+            self._set_dirty(False)
+            self.statusBar().showMessage(f"Deleted '{record.name}'", 5000)
+            self._reload_list()
+
+        self._run(lambda: self.store.delete(record.id), deleted)
+
+    def _on_export(self) -> None:
+        if self.record is None:
+            return
+        record = self.record
+        path = self.prompts.export_path(f"{record.name}.json")
+        if not path:
+            return
+
+        def work() -> str:
+            doc = self.store.export(record.id)
+            Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
+                                  encoding="utf-8")
+            return path
+
+        self._run(work, lambda p: self.statusBar().showMessage(
+            f"Exported '{record.name}' to {p} (no secrets, only references)", 8000))
+
+    def _on_import(self) -> None:
+        path = self.prompts.import_path()
+        if not path:
+            return
+
+        def work() -> Any:
+            try:
+                doc = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ImportProblem(f"{Path(path).name} could not be read as JSON: {exc}") from None
+            return self.store.import_document(doc)
+
+        def failed(exc: BaseException) -> None:
+            from wa_console.store.accounts import ValidationFailed
+
+            if isinstance(exc, ValidationFailed):
+                lines = [f"• {i.message}" for i in exc.issues if i.is_error]
+                self.failed.emit("\n".join(lines))
+                self.prompts.error("Import refused", f"{Path(path).name} was not imported. "
+                                   f"Fix these {len(lines)} problem(s) and try again:",
+                                   "\n".join(lines))
+            else:
+                self._on_task_failed(exc)
+
+        def imported(record: Any) -> None:
+            self._show_record(record)
+            self._reload_list(record.id)
+            self.statusBar().showMessage(f"Imported '{record.name}'", 5000)
+
+        self._run(work, imported, failed)
+
+    def _on_about(self) -> None:
+        from wa_console import __version__
+
+        self.prompts.info("About wa-console", f"wa-console {__version__}\n\nConnect an "
+                          "organisation to the WhatsApp Business Cloud API and prove it works.\n\n"
+                          f"Database: {_safe_url(self.db_url)}")
+
+    # --- errors and banner ----------------------------------------------------------------------
+    def _on_task_failed(self, exc: BaseException) -> None:
+        """Anything unexpected: a readable message (never a traceback); details in the log."""
+        from wa_console.store.secrets import SecretStoreError
+
+        if isinstance(exc, SecretStoreError | ImportProblem):
+            title, message = "Could not complete the action", str(exc)
+        elif type(exc).__module__.startswith("sqlalchemy"):
+            orig = getattr(exc, "orig", None) or exc
+            title = "Database problem"
+            message = (f"The database at {_safe_url(self.db_url)} could not be used: "
+                       f"{str(orig).splitlines()[0] if str(orig) else type(orig).__name__}")
+        else:
+            title = "Unexpected problem"
+            message = f"{type(exc).__name__}: {exc}. Details are in the log file."
+        message = redact(message)
+        if self.store is None:
+            self.statusBar().showMessage("The database could not be opened")
+        self._show_banner(message, error=True)
+        self.failed.emit(message)
+        self.prompts.error(title, message)
+
+    def _show_banner(self, text: str, error: bool = False) -> None:
+        banner = self.ui.banner
+        banner.setText(text)
+        banner.setProperty("severity", "error" if error else "info")
+        banner.style().unpolish(banner)
+        banner.style().polish(banner)
+        banner.setVisible(bool(text))
+
+    # --- window state ---------------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main_window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value("main_window/splitter")
+        if splitter is not None:
+            self.ui.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.dirty:
+            choice = self.prompts.unsaved_changes(
+                self.record.name if self.record else "New account")
+            if choice is UnsavedChoice.CANCEL:
+                event.ignore()
+                return
+            if choice is UnsavedChoice.SAVE:
+                event.ignore()
+                self._close_after_save = True
+                self.save()
+                return
+            self._set_dirty(False)
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/splitter", self.ui.splitter.saveState())
+        cancel_all_and_wait([self.pool])
+        event.accept()
+
+
+class ImportProblem(Exception):
+    """An import file that cannot even be read."""
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
