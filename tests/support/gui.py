@@ -1,0 +1,96 @@
+"""GUI test helpers: scripted answers to the window's questions, typing like an admin."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from wa_console.gui.binder import SecretField
+from wa_console.gui.main_window import MainWindow
+from wa_console.gui.prompts import Prompts, UnsavedChoice
+
+TOKEN = "EAAGm0PX4ZCpsBAKZBZAtesttokenvalue123456789"
+APP_SECRET = "0123456789abcdef0123456789abcdef"
+VERIFY = "verify-me-please-42"
+
+TYPED = {  # what an admin types, as they would type it
+    "account_name": "Main campus",
+    "waba_id": "102290129340398",
+    "phone_number_id": "106540352242922",
+    "display_phone_number": "+44 7911 123456",
+    "app_id": "1234567890123456",
+    "webhook_callback_url": "https://platform.example.org/webhooks/whatsapp",
+}
+SECRETS = {"access_token": TOKEN, "app_secret": APP_SECRET, "webhook_verify_token": VERIFY}
+
+
+class ScriptedPrompts(Prompts):
+    """Answers the window's questions from a script and records what was asked."""
+
+    def __init__(self, parent) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.asked: list[tuple[str, str]] = []
+        self.unsaved = UnsavedChoice.CANCEL
+        self.delete_ok = True
+        self.rename_to: str | None = None
+        self.session_ok = True
+        self.reload_on_conflict = False
+        self.path: str | None = None
+
+    def unsaved_changes(self, name: str) -> UnsavedChoice:
+        self.asked.append(("unsaved", name))
+        return self.unsaved
+
+    def confirm_delete(self, name: str) -> bool:
+        self.asked.append(("delete", name))
+        return self.delete_ok
+
+    def new_name(self, current: str) -> str | None:
+        self.asked.append(("rename", current))
+        return self.rename_to
+
+    def keyring_unavailable(self, message: str) -> bool:
+        self.asked.append(("keyring", message))
+        return self.session_ok
+
+    def conflict(self, message: str) -> bool:
+        self.asked.append(("conflict", message))
+        return self.reload_on_conflict
+
+    def error(self, title: str, message: str, details: str = "") -> None:
+        self.asked.append(("error", f"{title}: {message} {details}"))
+
+    def info(self, title: str, message: str) -> None:
+        self.asked.append(("info", message))
+
+    def export_path(self, suggested: str) -> str | None:
+        return self.path
+
+    def import_path(self) -> str | None:
+        return self.path
+
+
+def field(window: MainWindow, key: str):  # type: ignore[no-untyped-def]
+    return window.binder.widgets[key]
+
+
+def message(window: MainWindow, key: str) -> QLabel:
+    return window.binder.messages[key]
+
+
+def type_into(qtbot, window: MainWindow, key: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    widget = field(window, key)
+    target = widget.entry if isinstance(widget, SecretField) else widget
+    target.selectAll()
+    qtbot.keyClick(target, Qt.Key.Key_Delete)
+    if text:
+        qtbot.keyClicks(target, text)
+
+
+def fill_valid(qtbot, window: MainWindow, **overrides: str) -> None:  # type: ignore[no-untyped-def]
+    for key, text in {**TYPED, **SECRETS, **overrides}.items():
+        type_into(qtbot, window, key, text)
+
+
+def press_save(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
