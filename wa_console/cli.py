@@ -33,14 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from wa_console.logs import setup_logging
-    from wa_console.store.db import resolve_db_url
-
-    setup_logging()
-    db_url = resolve_db_url(args.db)
     from wa_console.gui.app import run
 
-    return run(db_url, smoke=args.smoke)
+    # The database URL is resolved (and logging set up) off the first-paint path, by the GUI.
+    return run(args.db, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def open_window(qtbot, sqlite_url: str) -> Iterator[Callable[..., MainWindow]]:
         window = MainWindow(url)
         window.prompts = ScriptedPrompts(window)
         qtbot.addWidget(window)
-        with qtbot.waitSignal(window.accounts_loaded, timeout=15000):
+        with qtbot.waitSignal(window.store_opened, timeout=15000):
             window.show()
         windows.append(window)
         return window

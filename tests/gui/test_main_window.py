@@ -291,3 +291,48 @@ def test_secret_reveal_toggle_and_masking(qtbot, open_window) -> None:
     assert secret.edit().action == "clear" and window.isWindowModified()
     press_save(qtbot, window)
     assert "Access token is required" in message(window, "access_token").text()
+
+
+def test_existing_accounts_show_before_the_store_opens(qtbot, sqlite_url, open_db) -> None:
+    """On an existing SQLite database the list comes from the snapshot, then the store loads
+    the first account; nothing is lost in between."""
+    from wa_console.core.credentials import SecretEdit
+    from wa_console.gui.app import create_application
+    from wa_console.gui.main_window import MainWindow
+    from wa_console.store.accounts import AccountStore
+    from wa_console.store.secrets import SecretStore
+
+    store = AccountStore(open_db(sqlite_url), SecretStore())
+    store.create({**TYPED, "sandbox": False}, {"access_token": SecretEdit("env", "WA_TOKEN")})
+    create_application()
+    window = MainWindow(sqlite_url)
+    qtbot.addWidget(window)
+    seen: list[bool] = []
+    window.accounts_loaded.connect(lambda _: seen.append(window.store is None))
+    with qtbot.waitSignal(window.store_opened, timeout=15000):
+        window.show()
+    qtbot.waitUntil(lambda: window.record is not None, timeout=10000)
+    assert seen == [True, False]  # first from the snapshot, then from the store
+    assert field(window, "waba_id").text() == TYPED["waba_id"]
+    window.store.engine.dispose()
+
+
+def test_unusable_database_is_explained_not_crashed(qtbot, tmp_path) -> None:
+    """A database URL that cannot be opened gives a readable message and a usable window."""
+    from wa_console.gui.app import create_application
+    from wa_console.gui.main_window import MainWindow
+    from tests.support.gui import ScriptedPrompts
+
+    create_application()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    window = MainWindow(f"sqlite:///{blocker}/db.sqlite")
+    window.prompts = ScriptedPrompts(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.failed, timeout=15000) as failure:
+        window.show()
+    assert "a-file could not be created (File exists)" in failure.args[0]
+    assert "--db or WA_CONSOLE_DB_URL" in failure.args[0]
+    assert "Traceback" not in failure.args[0]
+    assert window.ui.banner.isVisible()
+    assert not window.ui.addButton.isEnabled()  # nothing to save into

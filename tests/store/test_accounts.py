@@ -252,3 +252,29 @@ def test_db_url_precedence(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("WA_CONSOLE_DB_URL", "sqlite:///from-env.db")
     assert resolve_db_url() == "sqlite:///from-env.db"
     assert resolve_db_url("sqlite:///from-cli.db") == "sqlite:///from-cli.db"
+
+
+def test_schema_head_constant_is_alembics_head() -> None:
+    """The start-up shortcut that skips Alembic knows the real newest migration."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from wa_console.store.db import MIGRATIONS_DIR, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
+
+
+def test_unopenable_databases_say_why(tmp_path) -> None:
+    """Bad URLs, unreachable servers and missing drivers become one clear, password-free error."""
+    from wa_console.store.db import DatabaseUnavailable, open_database
+
+    with pytest.raises(DatabaseUnavailable, match="is not a database URL"):
+        open_database("not a url")
+    with pytest.raises(DatabaseUnavailable, match=r"could not be opened") as info:
+        open_database("postgresql+psycopg://admin:hunter2@127.0.0.1:1/wa?connect_timeout=2")
+    assert "hunter2" not in str(info.value) and "admin:***@127.0.0.1:1" in str(info.value)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DatabaseUnavailable, match="could not be created"):
+        open_database(f"sqlite:///{tmp_path}/file/db.sqlite")

@@ -11,6 +11,11 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
+from wa_console.core.credentials import CredentialRef
+
+# A field's value: text, a flag, a credential reference (secrets, as stored), or unset.
+Value = str | bool | CredentialRef | None
+
 
 class Kind(enum.Enum):
     """What kind of value a field holds; picks the base validator and the widget."""

@@ -26,9 +26,8 @@ from wa_console.core.schema import (
     SECRET_FIELDS,
     FieldSpec,
     Kind,
+    Value,
 )
-
-Value = str | bool | CredentialRef | None
 
 
 class Severity(enum.Enum):

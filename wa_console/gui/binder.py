@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QIcon
@@ -26,7 +27,9 @@ from PySide6.QtWidgets import (
 
 from wa_console.core.credentials import KEEP, CredentialRef, SecretEdit
 from wa_console.core.schema import FieldSpec, Kind
-from wa_console.core.validation import FieldIssue, format_phone
+
+if TYPE_CHECKING:
+    from wa_console.core.validation import FieldIssue
 
 SOURCE_KEYRING = "keyring"
 SOURCE_ENV = "env"
@@ -187,6 +190,8 @@ def _line_edit(spec: FieldSpec, parent: QWidget) -> QWidget:
 def _set_text(widget: QWidget, value: object, spec: FieldSpec) -> None:
     text = "" if value is None else str(value)
     if spec.kind is Kind.PHONE and text:
+        from wa_console.core.validation import format_phone  # phonenumbers: not at start-up
+
         text = format_phone(text)
     widget.setText(text)  # type: ignore[attr-defined]
 

@@ -7,24 +7,35 @@ writes of one console happen in the order the admin made them.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QThreadPool, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QCloseEvent,
+    QIcon,
+    QKeySequence,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-from wa_console.core.credentials import SecretEdit
-from wa_console.core.redaction import redact
-from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES, sandbox_account_name
 from wa_console.core.schema import CHANNEL_FIELDS, default_values
-from wa_console.core.validation import FieldIssue, validate_form
-from wa_console.gui.binder import FormBinder
 from wa_console.gui.forms.ui_main_window import Ui_MainWindow
-from wa_console.gui.prompts import Prompts, UnsavedChoice
 from wa_console.gui.tasks import TaskHandle, cancel_all_and_wait, run_task
+
+# Imported where first needed, not here: the settings form (binder), the dialogs (prompts) and
+# validation (phonenumbers) are not on screen at the first paint; each import costs start-up time.
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +45,29 @@ PAGE_WELCOME, PAGE_SETTINGS = 0, 1
 
 class MainWindow(QMainWindow):
     """Signals:
-    accounts_loaded(list): the account list was (re)loaded; carries the summaries.
+    accounts_loaded(list): the account list was (re)loaded; carries the summaries. The first
+        time may come from the start-up snapshot, before the store is open.
+    store_opened(): the database is open and migrated; every action is available.
     record_loaded(object): an account's settings are shown in the form.
     saved(object): a save succeeded; carries the stored AccountRecord.
     failed(str): a storage action failed; carries the message shown to the admin.
     """
 
     accounts_loaded = Signal(list)
+    store_opened = Signal()
     record_loaded = Signal(object)
     saved = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, db_url: str, secrets: Any = None, prompts: Prompts | None = None,
+    def __init__(self, db_url: str | None, secrets: Any = None, prompts: Prompts | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ui = Ui_MainWindow()
         self.ui.setupUi(self)
         self.db_url = db_url
-        self.prompts = prompts or Prompts(self)
+        self._prompts = prompts
+        self._binder: Any = None  # the settings form, built when first shown
+        self._pending_id: int | None = None  # an account chosen before the store was open
         self._secrets = secrets  # a SecretStore; built off-thread when None (keyring import)
         self.store: Any = None  # AccountStore, once the database is open
         self.record: Any = None  # the AccountRecord shown, or None for a new unsaved account
@@ -71,8 +87,6 @@ class MainWindow(QMainWindow):
         self.model = QStandardItemModel(self)
         self.ui.accountList.setModel(self.model)
         self.ui.splitter.setStretchFactor(1, 1)
-        self.binder = FormBinder.build(self.ui.formHost, CHANNEL_FIELDS)
-        self.binder.on_changed = self._on_field_changed
         QShortcut(QKeySequence(Qt.Key.Key_F2), self.ui.accountList, self._on_rename)
 
         self.ui.accountList.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -94,7 +108,31 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self._update_actions()
         self.statusBar().showMessage("Opening the database…")
-        self._run(self._open_store, self._on_store_opened)
+        # Started after the first paint: the worker's imports (SQLAlchemy) would compete for
+        # the GIL with building and showing the window.
+        QTimer.singleShot(0, self._start_storage)
+
+    @property
+    def prompts(self) -> Any:
+        if self._prompts is None:
+            from wa_console.gui.prompts import Prompts
+
+            self._prompts = Prompts(self)
+        return self._prompts
+
+    @prompts.setter
+    def prompts(self, prompts: Any) -> None:
+        self._prompts = prompts
+
+    @property
+    def binder(self) -> Any:
+        """The settings form, generated from the schema the first time it is needed."""
+        if self._binder is None:
+            from wa_console.gui.binder import FormBinder
+
+            self._binder = FormBinder.build(self.ui.formHost, CHANNEL_FIELDS)
+            self._binder.on_changed = self._on_field_changed
+        return self._binder
 
     # --- background work ----------------------------------------------------------------------
     def _run(self, fn: Any, on_success: Any, on_failure: Any = None) -> None:
@@ -122,11 +160,29 @@ class MainWindow(QMainWindow):
         self._busy = handle[0]
         self._update_actions()
 
+    def _start_storage(self) -> None:
+        """List the accounts from the start-up snapshot, then open the store (one worker, in
+        that order)."""
+        self._run(self._read_snapshot, self._on_snapshot)
+        self._run(self._open_store, self._on_store_opened)
+
+    def _read_snapshot(self) -> list | None:
+        from wa_console.store.db import resolve_db_url
+        from wa_console.store.snapshot import read_account_list
+
+        self.db_url = resolve_db_url(self.db_url)
+        return read_account_list(self.db_url)
+
+    def _on_snapshot(self, summaries: list | None) -> None:
+        if summaries is not None and self.store is None:
+            self._show_accounts(summaries)
+
     def _open_store(self) -> tuple[Any, list]:
         from wa_console.store.accounts import AccountStore
-        from wa_console.store.db import open_database
+        from wa_console.store.db import open_database, resolve_db_url
         from wa_console.store.secrets import SecretStore
 
+        self.db_url = resolve_db_url(self.db_url)
         secrets = self._secrets or SecretStore()
         store = AccountStore(open_database(self.db_url), secrets)
         return store, store.list_accounts()
@@ -135,7 +191,9 @@ class MainWindow(QMainWindow):
         self.store, summaries = result
         self._secrets = self.store.secrets
         self.statusBar().showMessage("Ready", 3000)
-        self._show_accounts(summaries)
+        pending, self._pending_id = self._pending_id, None
+        self._show_accounts(summaries, pending)
+        self.store_opened.emit()
 
     def _reload_list(self, select_id: int | None = None) -> None:
         self._run(self.store.list_accounts, lambda s: self._show_accounts(s, select_id))
@@ -179,6 +237,9 @@ class MainWindow(QMainWindow):
                 return
 
     def _load_record(self, account_id: int) -> None:
+        if self.store is None:  # chosen from the snapshot list: load once the store is open
+            self._pending_id = account_id
+            return
         self._run(lambda: self.store.get(account_id), self._show_record)
 
     def _show_record(self, record: Any) -> None:
@@ -200,6 +261,8 @@ class MainWindow(QMainWindow):
         self.binder.show_issues(result.issues, only=self._touched)
 
     def _validate_locally(self) -> Any:
+        from wa_console.core.validation import validate_form  # phonenumbers: not at start-up
+
         refs = self.record.refs if self.record else {}
         return validate_form(self.binder.values(), self.binder.secret_edits(), refs)
 
@@ -255,6 +318,8 @@ class MainWindow(QMainWindow):
     def _resolve_unsaved(self, then: Any) -> bool:
         """True if the caller may go on now. With unsaved edits, asks; 'Save' saves, then runs
         `then`, and returns False (the save is asynchronous)."""
+        from wa_console.gui.prompts import UnsavedChoice
+
         if not self.dirty:
             return True
         choice = self.prompts.unsaved_changes(self.record.name if self.record else "New account")
@@ -322,7 +387,7 @@ class MainWindow(QMainWindow):
         elif then:
             then()
 
-    def _on_save_failed(self, exc: BaseException, values: dict, edits: dict[str, SecretEdit]) -> None:
+    def _on_save_failed(self, exc: BaseException, values: dict, edits: dict) -> None:
         from wa_console.store.accounts import ConflictError, ValidationFailed
         from wa_console.store.secrets import KeyringUnavailable
 
@@ -352,7 +417,7 @@ class MainWindow(QMainWindow):
         else:
             self._on_task_failed(exc)
 
-    def _focus_first_error(self, issues: list[FieldIssue]) -> None:
+    def _focus_first_error(self, issues: list) -> None:
         widget = self.binder.first_error_widget(issues)
         if widget is not None:
             self.ui.formScroll.ensureWidgetVisible(widget)
@@ -360,6 +425,13 @@ class MainWindow(QMainWindow):
 
     # --- account actions ------------------------------------------------------------------------
     def _on_create_sandbox(self) -> None:
+        from wa_console.core.credentials import SecretEdit
+        from wa_console.core.sandbox_defaults import (
+            SANDBOX_SECRETS,
+            SANDBOX_VALUES,
+            sandbox_account_name,
+        )
+
         def work() -> Any:
             taken = {s.name for s in self.store.list_accounts()}
             values = {**SANDBOX_VALUES, "account_name": sandbox_account_name(taken)}
@@ -412,6 +484,8 @@ class MainWindow(QMainWindow):
             return
 
         def work() -> str:
+            import json
+
             doc = self.store.export(record.id)
             Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
                                   encoding="utf-8")
@@ -426,6 +500,8 @@ class MainWindow(QMainWindow):
             return
 
         def work() -> Any:
+            import json
+
             try:
                 doc = json.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -453,22 +529,27 @@ class MainWindow(QMainWindow):
 
     def _on_about(self) -> None:
         from wa_console import __version__
+        from wa_console.store.db import safe_url
 
         self.prompts.info("About wa-console", f"wa-console {__version__}\n\nConnect an "
                           "organisation to the WhatsApp Business Cloud API and prove it works.\n\n"
-                          f"Database: {_safe_url(self.db_url)}")
+                          f"Database: {safe_url(str(self.db_url))}")
 
     # --- errors and banner ----------------------------------------------------------------------
     def _on_task_failed(self, exc: BaseException) -> None:
         """Anything unexpected: a readable message (never a traceback); details in the log."""
+        from wa_console.core.redaction import redact
+        from wa_console.store.db import DatabaseUnavailable, safe_url
         from wa_console.store.secrets import SecretStoreError
 
         if isinstance(exc, SecretStoreError | ImportProblem):
             title, message = "Could not complete the action", str(exc)
-        elif type(exc).__module__.startswith("sqlalchemy"):
+        elif isinstance(exc, DatabaseUnavailable):
+            title, message = "Database problem", str(exc)
+        elif type(exc).__module__.startswith("sqlalchemy"):  # the database failed mid-session
             orig = getattr(exc, "orig", None) or exc
             title = "Database problem"
-            message = (f"The database at {_safe_url(self.db_url)} could not be used: "
+            message = (f"The database at {safe_url(str(self.db_url))} could not be used: "
                        f"{str(orig).splitlines()[0] if str(orig) else type(orig).__name__}")
         else:
             title = "Unexpected problem"
@@ -499,6 +580,8 @@ class MainWindow(QMainWindow):
             self.ui.splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from wa_console.gui.prompts import UnsavedChoice
+
         if self.dirty:
             choice = self.prompts.unsaved_changes(
                 self.record.name if self.record else "New account")
@@ -520,13 +603,3 @@ class MainWindow(QMainWindow):
 
 class ImportProblem(Exception):
     """An import file that cannot even be read."""
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for messages."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from wa_console.core.schema import PLAIN_FIELDS, SECRET_FIELDS, default_values
 from wa_console.core.transfer import export_document, parse_import
 from wa_console.core.validation import FieldIssue, Value, validate_form
 from wa_console.store.models import ChannelAccount, column_name
+from wa_console.store.records import AccountRecord, AccountSummary
 from wa_console.store.secrets import SecretStore
 
 
@@ -43,32 +43,6 @@ class ConflictError(AccountError):
             "Nothing was saved. Reload to see the current settings, then apply your changes again."
         )
         self.deleted = deleted
-
-
-@dataclass(frozen=True)
-class AccountSummary:
-    id: int
-    name: str
-    sandbox: bool
-
-
-@dataclass(frozen=True)
-class AccountRecord:
-    """One account as loaded: plain values and credential references (never the secrets)."""
-
-    id: int
-    uid: str
-    version: int
-    values: dict[str, Value]
-    refs: dict[str, CredentialRef | None] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return str(self.values["account_name"])
-
-    @property
-    def sandbox(self) -> bool:
-        return bool(self.values.get("sandbox"))
 
 
 def _record(row: ChannelAccount) -> AccountRecord:
