@@ -45,6 +45,14 @@ class Ui_MainWindow(object):
         self.centralLayout = QVBoxLayout(self.centralwidget)
         self.centralLayout.setObjectName(u"centralLayout")
         self.centralLayout.setContentsMargins(8, 8, 8, 8)
+        self.banner = QLabel(self.centralwidget)
+        self.banner.setObjectName(u"banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse|Qt.TextInteractionFlag.LinksAccessibleByMouse)
+
+        self.centralLayout.addWidget(self.banner)
+
         self.splitter = QSplitter(self.centralwidget)
         self.splitter.setObjectName(u"splitter")
         self.splitter.setOrientation(Qt.Orientation.Horizontal)
@@ -141,14 +149,6 @@ class Ui_MainWindow(object):
         self.settingsTitle.setObjectName(u"settingsTitle")
 
         self.settingsLayout.addWidget(self.settingsTitle)
-
-        self.banner = QLabel(self.settingsPage)
-        self.banner.setObjectName(u"banner")
-        self.banner.setWordWrap(True)
-        self.banner.setVisible(False)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse|Qt.TextInteractionFlag.LinksAccessibleByMouse)
-
-        self.settingsLayout.addWidget(self.banner)
 
         self.formScroll = QScrollArea(self.settingsPage)
         self.formScroll.setObjectName(u"formScroll")
