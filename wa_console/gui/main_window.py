@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.ui.accountList.setModel(self.model)
         self.ui.splitter.setStretchFactor(1, 1)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self.ui.accountList, self._on_rename)
+        QShortcut(QKeySequence.StandardKey.Delete, self.ui.accountList, self._on_delete)
 
         self.ui.accountList.selectionModel().currentChanged.connect(self._on_current_changed)
         self.ui.addButton.clicked.connect(self._on_add)
