@@ -8,16 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from tests.support.gui import (
-    SECRETS,
-    TOKEN,
-    TYPED,
-    field,
-    fill_valid,
-    message,
-    press_save,
-    type_into,
-)
+from tests.support.gui import field, fill_valid, message, press_save, type_into
+from tests.support.samples import SECRETS, TOKEN, TYPED
 from wa_console.core.schema import CHANNEL_FIELDS, Kind
 from wa_console.gui.binder import SecretField
 from wa_console.gui.prompts import UnsavedChoice

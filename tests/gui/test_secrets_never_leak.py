@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 
-from tests.support.gui import SECRETS, fill_valid, press_save
+from tests.support.gui import fill_valid, press_save
+from tests.support.samples import SECRETS
 from wa_console.logs import setup_logging
 
 

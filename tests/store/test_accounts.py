@@ -5,31 +5,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.support.samples import APP_SECRET, TOKEN, TYPED, VERIFY
+from tests.support.samples import SECRETS as PLAIN_SECRETS
 from wa_console.core.credentials import CredentialRef, SecretEdit
 from wa_console.store.accounts import AccountStore, ConflictError, ValidationFailed
 from wa_console.store.db import resolve_db_url
 from wa_console.store.secrets import KeyringUnavailable, SecretStore
 
-TOKEN = "EAAGm0PX4ZCpsBAKZBZAtesttokenvalue123456789"
-APP_SECRET = "0123456789abcdef0123456789abcdef"
-VERIFY = "verify-me-please-42"
-
-VALID = {
-    "provider": "meta_whatsapp",
-    "account_name": "Main campus",
-    "waba_id": "102290129340398",
-    "phone_number_id": "106540352242922",
-    "display_phone_number": "+44 7911 123456",
-    "app_id": "1234567890123456",
-    "webhook_callback_url": "https://platform.example.org/webhooks/whatsapp",
-    "graph_api_version": "v23.0",
-    "sandbox": False,
-}
-SECRETS = {
-    "access_token": SecretEdit("set", TOKEN),
-    "app_secret": SecretEdit("set", APP_SECRET),
-    "webhook_verify_token": SecretEdit("set", VERIFY),
-}
+VALID = {**TYPED, "provider": "meta_whatsapp", "graph_api_version": "v23.0", "sandbox": False}
+SECRETS = {key: SecretEdit("set", value) for key, value in PLAIN_SECRETS.items()}
 
 
 @pytest.fixture

@@ -5,24 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from tests.support.samples import SECRETS, TYPED
 from wa_console.gui.binder import SecretField
 from wa_console.gui.main_window import MainWindow
 from wa_console.gui.prompts import Prompts, UnsavedChoice
-
-TOKEN = "EAAGm0PX4ZCpsBAKZBZAtesttokenvalue123456789"
-APP_SECRET = "0123456789abcdef0123456789abcdef"
-VERIFY = "verify-me-please-42"
-
-TYPED = {  # what an admin types, as they would type it
-    "account_name": "Main campus",
-    "waba_id": "102290129340398",
-    "phone_number_id": "106540352242922",
-    "display_phone_number": "+44 7911 123456",
-    "app_id": "1234567890123456",
-    "webhook_callback_url": "https://platform.example.org/webhooks/whatsapp",
-}
-SECRETS = {"access_token": TOKEN, "app_secret": APP_SECRET, "webhook_verify_token": VERIFY}
-
 
 class ScriptedPrompts(Prompts):
     """Answers the window's questions from a script and records what was asked."""
