@@ -14,6 +14,7 @@ from wa_console.core.schema import CHANNEL_FIELDS, Kind
 from wa_console.gui.binder import SecretField
 from wa_console.gui.prompts import UnsavedChoice
 
+
 def test_full_configuration_survives_a_restart(qtbot, open_window, memory_keyring) -> None:
     """Type a full valid configuration, Ctrl+S, reopen the window: every value is there."""
     window = open_window()
@@ -311,9 +312,9 @@ def test_existing_accounts_show_before_the_store_opens(qtbot, sqlite_url, open_d
 
 def test_unusable_database_is_explained_not_crashed(qtbot, tmp_path) -> None:
     """A database URL that cannot be opened gives a readable message and a usable window."""
+    from tests.support.gui import ScriptedPrompts
     from wa_console.gui.app import create_application
     from wa_console.gui.main_window import MainWindow
-    from tests.support.gui import ScriptedPrompts
 
     create_application()
     blocker = tmp_path / "a-file"

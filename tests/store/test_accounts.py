@@ -82,7 +82,7 @@ def test_conflicting_save_is_refused_and_nothing_changes(store: AccountStore) ->
     other_console = AccountStore(store.engine, SecretStore())
     other_console.save(record.id, record.version, {**record.values, "app_id": "6543210987654321"},
                        {})
-    with pytest.raises(ConflictError, match="changed elsewhere.*Reload"):
+    with pytest.raises(ConflictError, match=r"changed elsewhere.*Reload"):
         store.save(record.id, record.version, {**record.values, "waba_id": "999999999999999"},
                    {"access_token": SecretEdit("set", "EAAnewtoken0000000000")})
     current = store.get(record.id)

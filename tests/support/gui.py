@@ -10,6 +10,7 @@ from wa_console.gui.binder import SecretField
 from wa_console.gui.main_window import MainWindow
 from wa_console.gui.prompts import Prompts, UnsavedChoice
 
+
 class ScriptedPrompts(Prompts):
     """Answers the window's questions from a script and records what was asked."""
 

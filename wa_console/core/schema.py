@@ -111,8 +111,8 @@ CHANNEL_FIELDS: Final[tuple[FieldSpec, ...]] = (
     FieldSpec(
         "webhook_callback_url", "Webhook callback URL", Kind.URL, max_len=2048,
         placeholder="https://platform.example.org/webhooks/whatsapp",
-        help="Public HTTPS address of your platform's webhook receiver, as entered in App Dashboard "
-        "→ WhatsApp → Configuration → Callback URL.",
+        help="Public HTTPS address of your platform's webhook receiver, as entered in App "
+        "Dashboard → WhatsApp → Configuration → Callback URL.",
     ),
     FieldSpec(
         "webhook_verify_token", "Webhook verify token", Kind.SECRET,

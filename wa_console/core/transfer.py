@@ -50,7 +50,8 @@ def parse_import(doc: Any) -> ImportResult:
     """Check an export document; every problem is reported (key "" = the document itself)."""
     result = ImportResult()
     if not isinstance(doc, dict):
-        result.issues.append(FieldIssue("", "The file is not a wa-console export (not a JSON object)"))
+        result.issues.append(
+            FieldIssue("", "The file is not a wa-console export (not a JSON object)"))
         return result
     if doc.get("format") != FORMAT:
         result.issues.append(FieldIssue(

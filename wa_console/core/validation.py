@@ -76,7 +76,8 @@ GRAPH_VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")  # the spec's Version path-para
 _APP_SECRET = re.compile(r"^[0-9a-f]{32}$")
 _PRINTABLE_NO_SPACE = frozenset(string.printable) - frozenset(string.whitespace)
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-META_TEST_NUMBER_PREFIX: Final = "+1555"  # Meta's test business numbers are fictional +1 555 numbers
+# Meta's test business numbers are fictional +1 555 numbers.
+META_TEST_NUMBER_PREFIX: Final = "+1555"
 
 
 # --- cleaners: raw text -> clean value, or _Invalid ---------------------------------------------
@@ -111,7 +112,7 @@ def _clean_numeric_id(spec: FieldSpec, text: str) -> str:
 
 
 def parse_phone(text: str) -> phonenumbers.PhoneNumber:
-    """Parse an international number: `+<cc>…`, `00<cc>…`, or Meta's bare digits; raises _Invalid."""
+    """Parse `+<cc>…`, `00<cc>…` or Meta's bare digits; raises _Invalid."""
     if re.search(r"[A-Za-z]", text):
         raise _Invalid("use digits only, no letters or extensions; e.g. +1 555 010 0199")
     if text.startswith("00"):

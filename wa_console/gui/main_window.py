@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QItemSelectionModel,
@@ -33,6 +33,9 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from wa_console.core.schema import CHANNEL_FIELDS, default_values
 from wa_console.gui.forms.ui_main_window import Ui_MainWindow
 from wa_console.gui.tasks import TaskHandle, cancel_all_and_wait, run_task
+
+if TYPE_CHECKING:
+    from wa_console.gui.prompts import Prompts
 
 # Imported where first needed, not here: the settings form (binder), the dialogs (prompts) and
 # validation (phonenumbers) are not on screen at the first paint; each import costs start-up time.

@@ -29,7 +29,8 @@ class ChannelAccount(Base):
     __tablename__ = "channel_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uid: Mapped[str] = mapped_column(String(36), unique=True)  # names keyring entries; survives renames
+    # Names the keyring entries; unlike the account name it survives renames.
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="whatsapp")
     provider: Mapped[str] = mapped_column(String(40))
     account_name: Mapped[str] = mapped_column(String(80), unique=True)
