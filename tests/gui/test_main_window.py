@@ -329,3 +329,12 @@ def test_unusable_database_is_explained_not_crashed(qtbot, tmp_path) -> None:
     assert "Traceback" not in failure.args[0]
     assert window.ui.banner.isVisible()
     assert not window.ui.addButton.isEnabled()  # nothing to save into
+
+
+def test_window_geometry_is_remembered(qtbot, open_window) -> None:
+    """The size chosen in one session is the size of the next window (QSettings)."""
+    window = open_window()
+    window.resize(701, 555)  # within the offscreen screen (800x800), which clamps restores
+    window.close()
+    again = open_window()
+    assert (again.width(), again.height()) == (701, 555)

@@ -262,3 +262,14 @@ def test_unopenable_databases_say_why(tmp_path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(DatabaseUnavailable, match="could not be created"):
         open_database(f"sqlite:///{tmp_path}/file/db.sqlite")
+
+
+def test_every_schema_field_has_its_column() -> None:
+    """Storage is driven by the schema: each field has a column named by its key (or key_ref)."""
+    from wa_console.core.schema import CHANNEL_FIELDS
+    from wa_console.store.models import ChannelAccount, column_name
+
+    columns = set(ChannelAccount.__table__.columns.keys())
+    assert {column_name(spec) for spec in CHANNEL_FIELDS} <= columns
+    assert {c for c in columns if c.endswith("_ref")} == {
+        f"{spec.key}_ref" for spec in CHANNEL_FIELDS if spec.secret}
