@@ -6,6 +6,7 @@ and error formatting pass their text through `redact()`.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Final
@@ -43,3 +44,25 @@ def redact(text: str) -> str:
         text = pattern.sub(lambda m: mask(m.group(0)), text)
     text = _TOKEN_PARAMS.sub(r"\1<redacted>", text)
     return _AUTH_HEADER.sub(r"\1<redacted>", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the formatted message of every record it sees.
+
+    Installed on third-party loggers that print request URLs (urllib3 logs
+    `GET /v23.0/debug_token?input_token=…` at DEBUG) so no handler ever receives a secret.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def redact_third_party_logs(*logger_names: str) -> None:
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
