@@ -1,4 +1,5 @@
-"""`wa-console`: the command line. Without a subcommand it starts the GUI.
+"""`wa-console`: the command line. Without a subcommand it starts the GUI;
+`wa-console sandbox` runs the Graph API emulator.
 
 Kept light: `--version` and `--help` import neither Qt nor SQLAlchemy.
 """
@@ -28,11 +29,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke", action="store_true",
         help="open the main window on the database, exit 0 once it is usable (packaging check)",
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sandbox = commands.add_parser(
+        "sandbox", help="run the sandbox Graph API emulator and print its URL, IDs and tokens",
+        description="Run the built-in Graph API emulator (the console's Safe/fake provider "
+        "mode) on loopback until Ctrl+C. Nothing it does counts as production proof.")
+    sandbox.add_argument("--port", type=int, default=8766, help="port (default 8766; 0 = any)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    sandbox.add_argument("--templates", type=int, default=200, metavar="N",
+                         help="generated message templates (default 200)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        from wa_console.sandbox.cli import run as run_sandbox
+
+        return run_sandbox(port=args.port, templates=args.templates, host=args.host)
     from wa_console.gui.app import run
 
     # The database URL is resolved (and logging set up) off the first-paint path, by the GUI.
