@@ -10,8 +10,10 @@ import pytest
 QT_FREE = ["wa_console.core.schema", "wa_console.core.validation", "wa_console.core.transfer",
            "wa_console.core.credentials", "wa_console.core.redaction",
            "wa_console.core.sandbox_defaults", "wa_console.store.accounts", "wa_console.store.db",
-           "wa_console.store.secrets", "wa_console.store.models", "wa_console.logs",
-           "wa_console.cli"]
+           "wa_console.store.secrets", "wa_console.store.models", "wa_console.store.snapshot",
+           "wa_console.logs", "wa_console.cli", "wa_console.core.errors",
+           "wa_console.meta.client", "wa_console.meta.errors", "wa_console.meta.webhooks",
+           "wa_console.sandbox", "wa_console.sandbox.cli"]
 
 
 @pytest.mark.parametrize("module", QT_FREE)

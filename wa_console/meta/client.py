@@ -376,11 +376,13 @@ class GraphClient:
 
     def _pause(self, seconds: float) -> None:
         """Sleep in short steps so that a cancel takes effect within ~0.1 s."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
+        remaining = seconds
+        while remaining > 0:
             if self.cancelled():
                 raise CancelledByCaller("cancelled while waiting to retry")
-            self._sleep(min(left, 0.1))
+            step = min(remaining, 0.1)
+            self._sleep(step)
+            remaining -= step
 
     @staticmethod
     def _require(value: str | None, what: str) -> str:
