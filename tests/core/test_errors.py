@@ -45,5 +45,6 @@ def test_lookups() -> None:
     assert explain(294).code == 200
     assert explain(999999) is None and explain(None) is None
     assert explain(131047).action.startswith("Send an approved template")
+    assert explain(17).retryable  # named by issue 4 among the transient codes
     assert all(info.meaning and info.action for info in CATALOG)
     assert len({(i.code, i.subcode) for i in CATALOG}) == len(CATALOG)

@@ -49,6 +49,8 @@ CATALOG: Final[tuple[ErrorInfo, ...]] = (
        "Check the token's scopes (Verify provider shows them via debug_token).", F),
     _e(4, "App-level rate limit reached: too many calls from this app.",
        "Slow down; the console retries after a pause.", R),
+    _e(17, "User-level rate limit reached: too many calls with this token.",
+       "Slow down; the console retries after a pause.", R),
     _e(10, "Permission denied: the permission was not granted to the app or system user.",
        "Grant whatsapp_business_management and whatsapp_business_messaging to the system user "
        "and generate a new token.", F),
