@@ -9,7 +9,7 @@ from tests.support.samples import APP_SECRET, TOKEN, TYPED, VERIFY
 from tests.support.samples import SECRETS as PLAIN_SECRETS
 from wa_console.core.credentials import CredentialRef, SecretEdit
 from wa_console.store.accounts import AccountStore, ConflictError, ValidationFailed
-from wa_console.store.db import resolve_db_url
+from wa_console.store.db import SCHEMA_HEAD, resolve_db_url
 from wa_console.store.secrets import KeyringUnavailable, SecretStore
 
 VALID = {**TYPED, "provider": "meta_whatsapp", "graph_api_version": "v23.0", "sandbox": False}
@@ -39,7 +39,7 @@ def test_migrations_match_models(db_url: str, open_db) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
-    assert version == "0001"
+    assert version == SCHEMA_HEAD
 
 
 def test_create_and_reload_keeps_every_value(store: AccountStore, memory_keyring) -> None:

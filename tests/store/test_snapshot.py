@@ -34,7 +34,7 @@ def test_snapshot_steps_aside_when_it_cannot_be_sure(sqlite_url: str, open_db, t
     assert read_account_list(f"sqlite:///{plain}") is None
     engine = open_db(sqlite_url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
     assert read_account_list(sqlite_url) is None
 
 
