@@ -13,7 +13,10 @@ QT_FREE = ["wa_console.core.schema", "wa_console.core.validation", "wa_console.c
            "wa_console.store.secrets", "wa_console.store.models", "wa_console.store.snapshot",
            "wa_console.logs", "wa_console.cli", "wa_console.core.errors",
            "wa_console.meta.client", "wa_console.meta.errors", "wa_console.meta.webhooks",
-           "wa_console.sandbox", "wa_console.sandbox.cli"]
+           "wa_console.sandbox", "wa_console.sandbox.cli", "wa_console.core.readiness",
+           "wa_console.ops.verify", "wa_console.ops.sync", "wa_console.ops.readiness",
+           "wa_console.ops.check_cli", "wa_console.ops.provider", "wa_console.store.checks",
+           "wa_console.store.synced"]
 
 
 @pytest.mark.parametrize("module", QT_FREE)

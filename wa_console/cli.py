@@ -38,11 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     sandbox.add_argument("--templates", type=int, default=200, metavar="N",
                          help="generated message templates (default 200)")
+    check = commands.add_parser(
+        "check", help="print the readiness checklist (exit 0 ready, 1 not ready, 2 error)",
+        description="Print the readiness checklist of a channel account from the database. "
+        "--live first runs Verify provider, Sync channel account and Sync templates.")
+    check.add_argument("--account", metavar="NAME", help="the account (default: the only one)")
+    check.add_argument("--live", action="store_true", help="run the checks against Meta first "
+                       "(the sandbox emulator for sandbox accounts)")
+    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "check":
+        from wa_console.ops.check_cli import run as run_check
+
+        return run_check(args.db, args.account, args.live, args.json)
     if args.command == "sandbox":
         from wa_console.sandbox.cli import run as run_sandbox
 

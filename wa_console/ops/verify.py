@@ -646,8 +646,8 @@ def _describe_id(key: str, value: str, values: Mapping[str, Any], *,
             clauses.append(f"it looks like the {name} (the same number is in both fields)")
     display = _digits(str(values.get("display_phone_number") or ""))
     digits = _digits(value)
-    if digits and display and (digits == display or display.endswith(digits) and
-                               len(digits) >= 7):
+    if digits and display and (digits == display or (display.endswith(digits) and
+                               len(digits) >= 7)):
         clauses.append("it looks like the display phone number, not an ID")
     for phone in phones or ():
         shown = str(phone.get("display_phone_number") or "")

@@ -1,0 +1,121 @@
+"""The checklist from stored state, the Run-all chain and `wa-console check`, on a sandbox
+account against the emulator and a real SQLite database."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from wa_console.core.credentials import SecretEdit
+from wa_console.core.readiness import ItemState, Requirement
+from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
+from wa_console.ops import check_cli
+from wa_console.ops.context import OpContext
+from wa_console.ops.provider import stop_shared_sandbox
+from wa_console.ops.readiness import load_readiness, run_all_checks
+from wa_console.sandbox import SandboxServer, seeded_world
+from wa_console.store.accounts import AccountStore
+from wa_console.store.secrets import SecretStore
+
+NAME = "Sandbox (simulated)"
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    with SandboxServer(seeded_world(templates=50, seed=0), "127.0.0.1", 0) as running:
+        yield running
+
+
+@pytest.fixture
+def store(sqlite_url, open_db) -> AccountStore:
+    store = AccountStore(open_db(sqlite_url), SecretStore())
+    store.create({**SANDBOX_VALUES, "account_name": NAME},
+                 {k: SecretEdit("set", v) for k, v in SANDBOX_SECRETS.items()})
+    return store
+
+
+def account_id(store: AccountStore) -> int:
+    return store.list_accounts()[0].id
+
+
+def test_fresh_account_is_not_checked_anywhere(store) -> None:
+    """Before any check, every requirement that needs Meta is 'not checked', none assumed."""
+    readiness = load_readiness(store, account_id(store))
+    states = {item.requirement: item.state for item in readiness.items}
+    assert not readiness.ready and readiness.simulated
+    assert states[Requirement.PROVIDER_ACCOUNT] is ItemState.NOT_CHECKED
+    assert states[Requirement.TEMPLATE_SYNC] is ItemState.NOT_CHECKED
+    assert states[Requirement.CREDENTIAL_REFERENCE] is not ItemState.OK
+
+
+def test_run_all_brings_five_requirements_to_ok(store, server) -> None:
+    """Verify + both syncs make five items OK; webhook and sender stay honestly unchecked."""
+    progress: list[int] = []
+    result = run_all_checks(OpContext(report=lambda pct, text: progress.append(pct)), store,
+                            account_id(store), server.base_url)
+    assert result.stopped_at is None and len(result.steps) == 3
+    assert progress == sorted(progress) and progress[-1] <= 100
+    readiness = load_readiness(store, account_id(store))
+    states = {item.requirement: item.state for item in readiness.items}
+    assert {r for r, s in states.items() if s is ItemState.OK} == {
+        Requirement.PROVIDER_ACCOUNT, Requirement.IDENTITY, Requirement.CREDENTIAL_REFERENCE,
+        Requirement.APPROVED_TEMPLATES, Requirement.TEMPLATE_SYNC}
+    assert states[Requirement.WEBHOOK] is ItemState.NOT_CHECKED
+    assert states[Requirement.SENDER] is ItemState.NOT_CHECKED
+    assert not readiness.ready and not readiness.production_ready
+
+
+def test_run_all_stops_at_the_first_failure_with_its_fix(store, server) -> None:
+    """An expired token stops the chain at Verify, with the token fix; nothing is synced."""
+    record = store.get(account_id(store))
+    store.save(record.id, record.version, record.values,
+               {"access_token": SecretEdit("set", server.world.tokens["expired"])})
+    result = run_all_checks(OpContext(), store, record.id, server.base_url)
+    assert result.stopped_at == "verify" and result.steps == ["verify"]
+    assert "token" in (result.fix or "").lower()
+    readiness = load_readiness(store, record.id)
+    assert readiness.item(Requirement.CREDENTIAL_REFERENCE).state is ItemState.FAILING
+    assert readiness.item(Requirement.TEMPLATE_SYNC).state is ItemState.NOT_CHECKED
+
+
+def test_missing_env_secret_is_named(store, monkeypatch) -> None:
+    """A credential reference to an unset environment variable is reported with its name."""
+    record = store.get(account_id(store))
+    monkeypatch.setenv("WA_TOKEN_FOR_CHECK", "SANDBOX-system-user-token-0001")
+    store.save(record.id, record.version, record.values,
+               {"access_token": SecretEdit("env", "WA_TOKEN_FOR_CHECK")})
+    monkeypatch.delenv("WA_TOKEN_FOR_CHECK")
+    item = load_readiness(store, record.id).item(Requirement.CREDENTIAL_REFERENCE)
+    assert item.state is ItemState.FAILING and "WA_TOKEN_FOR_CHECK" in item.reason
+
+
+@pytest.fixture
+def shared_sandbox_stopped() -> Iterator[None]:
+    yield
+    stop_shared_sandbox()
+
+
+def test_check_command_exit_codes_and_json(store, sqlite_url, shared_sandbox_stopped) -> None:
+    """`check --live --json`: JSON checklist, exit 1 (webhook/sender unchecked); a wrong name
+    exits 2 with the account list."""
+    out, err = io.StringIO(), io.StringIO()
+    code = check_cli.run(sqlite_url, NAME, live=True, as_json=True, out=out, err=err)
+    doc = json.loads(out.getvalue())
+    assert code == check_cli.EXIT_NOT_READY
+    assert doc["account"] == NAME and doc["simulated"] is True and doc["ready"] is False
+    assert doc["run"]["stopped_at"] is None
+    states = {i["requirement"]: i["state"] for i in doc["items"]}
+    assert list(states.values()).count("ok") == 5
+
+    table = io.StringIO()
+    assert check_cli.run(sqlite_url, None, live=False, as_json=False, out=table,
+                         err=err) == check_cli.EXIT_NOT_READY
+    assert "simulated" in table.getvalue() and "Not ready: 2 of 7" in table.getvalue()
+
+    err = io.StringIO()
+    assert check_cli.run(sqlite_url, "nope", live=False, as_json=False, out=io.StringIO(),
+                         err=err) == check_cli.EXIT_ERROR
+    assert "no channel account named 'nope'" in err.getvalue() and NAME in err.getvalue()

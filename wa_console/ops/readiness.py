@@ -1,0 +1,167 @@
+"""From stored state to the readiness checklist, and the "Run all checks" chain.
+
+`load_readiness` reads what Verify and the syncs stored and hands it to the pure
+`core.readiness.evaluate`; `run_all_checks` chains verify → sync account → sync templates,
+stopping at the first failure with its fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from wa_console.core.credentials import CredentialRef
+from wa_console.core.readiness import (
+    AccountState,
+    AccountSyncState,
+    Check,
+    CheckKey,
+    CheckOutcome,
+    PhoneIdentity,
+    Readiness,
+    ReadinessInput,
+    TemplateState,
+    WebhookState,
+    evaluate,
+)
+from wa_console.core.schema import CHANNEL_FIELDS
+from wa_console.ops.context import OpContext
+from wa_console.store import synced
+from wa_console.store.accounts import AccountStore
+from wa_console.store.checks import CheckResultData, load_checks
+from wa_console.store.records import AccountRecord
+from wa_console.store.secrets import SecretStore, SecretStoreError
+from wa_console.store.synced import SyncRunInfo
+
+
+def _credential_problem(record: AccountRecord, secrets: SecretStore) -> str | None:
+    """Why a stored credential reference does not give a secret, or None when all do."""
+    labels = {s.key: s.label for s in CHANNEL_FIELDS}
+    for key, ref in record.refs.items():
+        if ref is None:
+            continue
+        try:
+            value = secrets.get(ref)
+        except SecretStoreError as exc:
+            return f"{labels[key]}: {exc}"
+        if not value:
+            return f"{labels[key]}: {_missing(ref)}"
+    return None
+
+
+def _missing(ref: CredentialRef) -> str:
+    if ref.scheme == "env":
+        return f"the environment variable {ref.name} is not set in this environment"
+    if ref.scheme == "session":
+        return "it was kept for the last session only; enter it again"
+    return "the keyring has no entry for it any more; enter it again"
+
+
+def _check(row: CheckResultData) -> Check:
+    return Check(key=row.key, outcome=CheckOutcome(row.outcome), detail=row.detail, fix=row.fix,
+                 checked_at=row.checked_at, simulated=row.simulated)
+
+
+def _run_error(run: SyncRunInfo | None, ok_run: SyncRunInfo | None) -> str | None:
+    """The latest attempt's failure, when it is newer than the latest success."""
+    if run is None or run.outcome == "ok":
+        return None
+    if ok_run is not None and ok_run.finished_at >= run.finished_at:
+        return None
+    return f"The last sync {run.outcome}: {run.detail or 'no detail'}"
+
+
+def load_readiness(store: AccountStore, account_id: int,
+                   now: datetime | None = None) -> Readiness:
+    """Evaluate the checklist of one account from what is stored (no network)."""
+    record = store.get(account_id)
+    engine = store.engine
+    missing = tuple(
+        spec.key for spec in CHANNEL_FIELDS if spec.required and (
+            record.refs.get(spec.key) is None if spec.secret
+            else record.values.get(spec.key) in (None, "")))
+    problem = _credential_problem(record, store.secrets)
+    rows = load_checks(engine, account_id)
+    checks = tuple(_check(row) for row in rows)
+    expiry = next((r for r in rows if r.key == CheckKey.TOKEN_EXPIRY), None)
+    expires_at = expiry.evidence.get("expires_at") if expiry else None
+
+    account_runs = (synced.last_sync_run(engine, account_id, "account"),
+                    synced.last_sync_run(engine, account_id, "account", outcome="ok"))
+    phone = next((p for p in synced.phone_numbers(engine, account_id)
+                  if p.meta_id == record.values.get("phone_number_id")), None)
+    waba = synced.latest_waba(engine, account_id)
+    template_runs = (synced.last_sync_run(engine, account_id, "templates"),
+                     synced.last_sync_run(engine, account_id, "templates", outcome="ok"))
+    counts = synced.template_status_counts(engine, account_id)
+
+    return evaluate(ReadinessInput(
+        account=AccountState(
+            sandbox=record.sandbox, missing_settings=missing,
+            credential_refs_ok=problem is None, credential_problem=problem,
+            token_expires_at=(datetime.fromtimestamp(expires_at, UTC)
+                              if isinstance(expires_at, int) and expires_at > 0 else None)),
+        now=now or datetime.now(UTC),
+        verify_checks=checks,
+        account_sync=AccountSyncState(
+            synced_at=account_runs[1].finished_at if account_runs[1] else None,
+            phone=PhoneIdentity(
+                display_phone_number=phone.display_phone_number or "",
+                verified_name=phone.verified_name or "", status=phone.status,
+                name_status=phone.name_status, quality_rating=phone.quality_rating)
+            if phone else None,
+            waba_review_status=waba.account_review_status if waba else None,
+            last_error=_run_error(*account_runs),
+            simulated=bool(account_runs[1] and account_runs[1].simulated)),
+        templates=TemplateState(
+            synced_at=template_runs[1].finished_at if template_runs[1] else None,
+            counts=tuple(sorted(counts.items())),
+            last_error=_run_error(*template_runs),
+            simulated=bool(template_runs[1] and template_runs[1].simulated)),
+        # Built by the webhook and sender issue; until then honestly "not checked".
+        webhook=WebhookState(),
+        senders=None,
+    ))
+
+
+@dataclass
+class RunAllResult:
+    """What "Run all checks" did: the steps completed, and where it stopped (if it did)."""
+
+    steps: list[str] = field(default_factory=list)
+    stopped_at: str | None = None
+    reason: str | None = None
+    fix: str | None = None
+
+
+def run_all_checks(ctx: OpContext, store: AccountStore, account_id: int,
+                   base_url: str | None = None) -> RunAllResult:
+    """Verify → sync account → sync templates; stops at the first failure, with its fix."""
+    from wa_console.meta.errors import MetaError
+    from wa_console.ops.sync import sync_channel_account, sync_templates
+    from wa_console.ops.verify import verify_provider
+
+    result = RunAllResult()
+    parent = ctx.report
+
+    def step(index: int, name: str) -> OpContext:
+        def report(pct: int, text: str) -> None:
+            overall = (index * 100 + max(pct, 0)) // 3
+            parent(overall, f"{name}: {text}")
+        return OpContext(report=report, cancelled=ctx.cancelled, now=ctx.now)
+
+    report = verify_provider(step(0, "Verify provider"), store, account_id, base_url)
+    result.steps.append("verify")
+    failed = next((r for r in report.results if r.outcome in ("failed", "unknown")), None)
+    if failed is not None:
+        result.stopped_at, result.reason, result.fix = "verify", failed.detail, failed.fix
+        return result
+    for name, op in (("Sync channel account", sync_channel_account),
+                     ("Sync templates", sync_templates)):
+        try:
+            op(step(len(result.steps), name), store, account_id, base_url)
+        except MetaError as exc:
+            result.stopped_at, result.reason, result.fix = name, str(exc), exc.fix
+            return result
+        result.steps.append(name)
+    return result
