@@ -27,6 +27,7 @@ from wa_console.store.synced import (
     KIND_TEMPLATES,
     AccountSyncResult,
     TemplateSyncResult,
+    gc_paused,
     last_sync_run,
     record_sync_run,
     write_account_sync,
@@ -89,7 +90,10 @@ def sync_templates(ctx: OpContext, store: AccountStore, account_id: int,
             else:
                 ctx.report(-1, f"page {page}, {count:,} templates")
 
-        templates = list(graph.iter_templates(waba_id, progress=progress))
+        # The pages stay in memory until the one write; a full GC pass over them would hold
+        # the GIL for ~60 ms and freeze the GUI thread (benchmarks/gui_stall.py).
+        with gc_paused():
+            templates = list(graph.iter_templates(waba_id, progress=progress))
         ctx.check_cancelled()
         ctx.report(96, f"Saving {len(templates):,} templates…")
         result = write_template_sync(store.engine, account_id, templates,

@@ -156,7 +156,7 @@ def content_hash(template: Mapping[str, Any]) -> str:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a sync builds and writes its rows.
 
     Building 6,000 row dicts next to 6,000 freshly decoded templates triggers repeated full
@@ -335,7 +335,7 @@ def write_template_sync(engine: Engine, account_id: int, templates: Iterable[Map
             skipped += 1
     synced_at = finished_at
     c = _TEMPLATES.c
-    with _gc_paused(), Session(engine) as session, session.begin():
+    with gc_paused(), Session(engine) as session, session.begin():
         hashes = {m: content_hash(t) for m, t in fetched.items()}
         by_status = Counter(_text(t.get("status")) or "UNKNOWN" for t in fetched.values())
         existing = {meta_id: (pk, digest, removed_at) for meta_id, pk, digest, removed_at in
