@@ -44,6 +44,13 @@ log = logging.getLogger(__name__)
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PAGE_WELCOME, PAGE_SETTINGS = 0, 1
+# The account's tabs beside Settings: (key, tab title, module, class). Built on first use.
+ACCOUNT_PAGES = (
+    ("verify", "&Verify && sync", "wa_console.gui.pages.verify", "VerifyPage"),
+    ("phones", "&Phone numbers", "wa_console.gui.pages.phones", "PhonesPage"),
+    ("templates", "Te&mplates", "wa_console.gui.pages.templates", "TemplatesPage"),
+    ("readiness", "Rea&diness", "wa_console.gui.pages.readiness", "ReadinessPage"),
+)
 
 
 class MainWindow(QMainWindow):
@@ -63,7 +70,7 @@ class MainWindow(QMainWindow):
     failed = Signal(str)
 
     def __init__(self, db_url: str | None, secrets: Any = None, prompts: Prompts | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, base_url: str | None = None) -> None:
         super().__init__(parent)
         self.ui = Ui_MainWindow()
         self.ui.setupUi(self)
@@ -81,6 +88,10 @@ class MainWindow(QMainWindow):
         self._close_after_save = False
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # storage work stays in the order the admin made it
+        self.remote_pool = QThreadPool(self)  # Meta / emulator calls: long, cancellable
+        self.remote_pool.setMaxThreadCount(2)
+        self.base_url = base_url  # where Graph calls go; None: Meta, or the shared emulator
+        self.pages: dict[str, QWidget] = {}
 
         self.setWindowIcon(QIcon(":/icons/app.svg"))
         for button, icon in ((self.ui.addButton, "add"), (self.ui.renameButton, "rename"),
@@ -254,7 +265,57 @@ class MainWindow(QMainWindow):
         self._show_banner("")
         self.ui.pages.setCurrentIndex(PAGE_SETTINGS)
         self._update_title()
+        self._update_pages()
         self.record_loaded.emit(record)
+
+    # --- the account's pages ------------------------------------------------------------------
+    def _ensure_pages(self) -> None:
+        if self.pages:
+            return
+        import importlib
+
+        for key, title, module, name in ACCOUNT_PAGES:
+            page = getattr(importlib.import_module(module), name)(self)
+            page.setObjectName(f"{key}Page")
+            self.ui.accountTabs.addTab(page, title)
+            self.pages[key] = page
+            page.data_changed.connect(lambda key=key: self._on_page_data_changed(key))
+        self.pages["readiness"].action_requested.connect(self._on_action_requested)
+
+    def _update_pages(self) -> None:
+        """Give every page the account now shown (None while a new account is unsaved)."""
+        from wa_console.gui.pages import PageContext
+
+        self._ensure_pages()
+        ctx = None
+        if self.store is not None and self.record is not None:
+            ctx = PageContext(store=self.store, account_id=self.record.id,
+                              account_name=self.record.name, sandbox=self.record.sandbox,
+                              storage_pool=self.pool, remote_pool=self.remote_pool,
+                              base_url=self.base_url)
+        for index in range(1, self.ui.accountTabs.count()):
+            self.ui.accountTabs.setTabEnabled(index, ctx is not None)
+        for page in self.pages.values():
+            page.set_context(ctx)
+
+    def _on_page_data_changed(self, source: str) -> None:
+        """A page changed stored state (a verify, a sync, a toggle): the others re-read it."""
+        for key, page in self.pages.items():
+            if key != source:
+                page.refresh()
+
+    def _on_action_requested(self, action: Any) -> None:
+        """A checklist item's fix button: show the tab where that fix happens."""
+        tab = {"OPEN_SETTINGS": "settings", "ENTER_TOKEN": "settings",
+               "VERIFY_PROVIDER": "verify", "SYNC_ACCOUNT": "verify", "SYNC_TEMPLATES": "verify",
+               "SUBSCRIBE_APP": "verify", "OPEN_PHONE_NUMBERS": "phones",
+               "OPEN_TEMPLATES": "templates"}.get(action.name)
+        if tab is None:
+            self.statusBar().showMessage(f"{action.label}: arrives with the webhook and senders "
+                                         "pages", 8000)
+            return
+        widget = self.ui.settingsTab if tab == "settings" else self.pages[tab]
+        self.ui.accountTabs.setCurrentWidget(widget)
 
     # --- editing --------------------------------------------------------------------------------
     def _on_field_changed(self, key: str) -> None:
@@ -342,6 +403,8 @@ class MainWindow(QMainWindow):
         self.binder.load({**default_values(), "account_name": ""}, {})
         self._touched.clear()
         self.ui.pages.setCurrentIndex(PAGE_SETTINGS)
+        self.ui.accountTabs.setCurrentWidget(self.ui.settingsTab)
+        self._update_pages()
         self._set_dirty(True)
         self._show_banner("")
         self._update_title()
@@ -473,6 +536,7 @@ class MainWindow(QMainWindow):
 
         def deleted(_: Any) -> None:
             self.record = None
+            self._update_pages()
             self._set_dirty(False)
             self.statusBar().showMessage(f"Deleted '{record.name}'", 5000)
             self._reload_list()
@@ -601,7 +665,11 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/splitter", self.ui.splitter.saveState())
-        cancel_all_and_wait([self.pool])
+        for page in self.pages.values():
+            shutdown = getattr(page, "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+        cancel_all_and_wait([self.pool, self.remote_pool])
         event.accept()
 
 

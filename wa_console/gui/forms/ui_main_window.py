@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLay
     QLabel, QListView, QMainWindow, QMenu,
     QMenuBar, QPushButton, QScrollArea, QSizePolicy,
     QSpacerItem, QSplitter, QStackedWidget, QStatusBar,
-    QVBoxLayout, QWidget)
+    QTabWidget, QVBoxLayout, QWidget)
 
 class Ui_MainWindow(object):
     def setupUi(self, MainWindow):
@@ -150,7 +150,15 @@ class Ui_MainWindow(object):
 
         self.settingsLayout.addWidget(self.settingsTitle)
 
-        self.formScroll = QScrollArea(self.settingsPage)
+        self.accountTabs = QTabWidget(self.settingsPage)
+        self.accountTabs.setObjectName(u"accountTabs")
+        self.accountTabs.setDocumentMode(True)
+        self.settingsTab = QWidget()
+        self.settingsTab.setObjectName(u"settingsTab")
+        self.settingsTabLayout = QVBoxLayout(self.settingsTab)
+        self.settingsTabLayout.setObjectName(u"settingsTabLayout")
+        self.settingsTabLayout.setContentsMargins(0, -1, 0, 0)
+        self.formScroll = QScrollArea(self.settingsTab)
         self.formScroll.setObjectName(u"formScroll")
         self.formScroll.setWidgetResizable(True)
         self.formScroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -159,11 +167,11 @@ class Ui_MainWindow(object):
         self.formHost.setGeometry(QRect(0, 0, 600, 500))
         self.formScroll.setWidget(self.formHost)
 
-        self.settingsLayout.addWidget(self.formScroll)
+        self.settingsTabLayout.addWidget(self.formScroll)
 
         self.saveBar = QHBoxLayout()
         self.saveBar.setObjectName(u"saveBar")
-        self.stateLabel = QLabel(self.settingsPage)
+        self.stateLabel = QLabel(self.settingsTab)
         self.stateLabel.setObjectName(u"stateLabel")
 
         self.saveBar.addWidget(self.stateLabel)
@@ -172,18 +180,22 @@ class Ui_MainWindow(object):
 
         self.saveBar.addItem(self.saveBarSpacer)
 
-        self.revertButton = QPushButton(self.settingsPage)
+        self.revertButton = QPushButton(self.settingsTab)
         self.revertButton.setObjectName(u"revertButton")
 
         self.saveBar.addWidget(self.revertButton)
 
-        self.saveButton = QPushButton(self.settingsPage)
+        self.saveButton = QPushButton(self.settingsTab)
         self.saveButton.setObjectName(u"saveButton")
 
         self.saveBar.addWidget(self.saveButton)
 
 
-        self.settingsLayout.addLayout(self.saveBar)
+        self.settingsTabLayout.addLayout(self.saveBar)
+
+        self.accountTabs.addTab(self.settingsTab, "")
+
+        self.settingsLayout.addWidget(self.accountTabs)
 
         self.pages.addWidget(self.settingsPage)
         self.splitter.addWidget(self.pages)
@@ -270,6 +282,7 @@ class Ui_MainWindow(object):
 #if QT_CONFIG(tooltip)
         self.saveButton.setToolTip(QCoreApplication.translate("MainWindow", u"Validate every field and save (Ctrl+S)", None))
 #endif // QT_CONFIG(tooltip)
+        self.accountTabs.setTabText(self.accountTabs.indexOf(self.settingsTab), QCoreApplication.translate("MainWindow", u"Se&ttings", None))
         self.menuFile.setTitle(QCoreApplication.translate("MainWindow", u"&File", None))
         self.menuHelp.setTitle(QCoreApplication.translate("MainWindow", u"&Help", None))
     # retranslateUi

@@ -1,0 +1,66 @@
+"""The account's tabs inside the main window: a newcomer's sandbox path end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.support.gui import ScriptedPrompts
+from wa_console.core.readiness import Action, ItemState, Requirement
+from wa_console.gui.app import create_application
+from wa_console.gui.main_window import MainWindow
+from wa_console.sandbox import SandboxServer, seeded_world
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    with SandboxServer(seeded_world(templates=300, seed=0), "127.0.0.1", 0) as running:
+        yield running
+
+
+def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, server) -> None:
+    """Create the sandbox account, Run all checks: readiness shows five requirements met,
+    the toggles stay disabled (webhook/sender unchecked), templates and phones are listed."""
+    create_application()
+    window = MainWindow(sqlite_url, base_url=server.base_url)
+    window.prompts = ScriptedPrompts(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.store_opened, timeout=15000):
+        window.show()
+    with qtbot.waitSignal(window.record_loaded, timeout=10000):
+        qtbot.mouseClick(window.ui.createSandboxButton, Qt.MouseButton.LeftButton)  # click 1
+    tabs = window.ui.accountTabs
+    assert [tabs.tabText(i).replace("&", "") for i in range(tabs.count())] == [
+        "Settings", "Verify  sync", "Phone numbers", "Templates", "Readiness"]
+    verify, readiness = window.pages["verify"], window.pages["readiness"]
+    tabs.setCurrentWidget(verify)  # click 2
+    qtbot.waitUntil(lambda: verify.run_all_button.isEnabled(), timeout=10000)
+    with qtbot.waitSignal(readiness.refreshed, timeout=30000):
+        qtbot.mouseClick(verify.run_all_button, Qt.MouseButton.LeftButton)  # click 3
+    qtbot.waitUntil(lambda: readiness.rows[Requirement.TEMPLATE_SYNC].state is ItemState.OK,
+                    timeout=15000)
+    ok = {r for r, row in readiness.rows.items() if row.state is ItemState.OK}
+    assert ok == {Requirement.PROVIDER_ACCOUNT, Requirement.IDENTITY,
+                  Requirement.CREDENTIAL_REFERENCE, Requirement.APPROVED_TEMPLATES,
+                  Requirement.TEMPLATE_SYNC}
+    inbox = readiness.checkboxes["inbox"]
+    assert not inbox.isEnabled() and "Webhook readiness" in inbox.toolTip()
+    qtbot.waitUntil(lambda: window.pages["templates"].proxy.rowCount() > 300, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.pages["phones"].cards) >= 3, timeout=10000)
+
+    readiness.action_requested.emit(Action.SYNC_TEMPLATES)
+    assert tabs.currentWidget() is verify
+    readiness.action_requested.emit(Action.ENTER_TOKEN)
+    assert tabs.currentWidget() is window.ui.settingsTab
+    window.close()
+
+
+def test_new_unsaved_account_disables_the_account_tabs(qtbot, open_window) -> None:
+    """While a new account is not saved, only its Settings tab can be used."""
+    window = open_window()
+    qtbot.mouseClick(window.ui.addButton, Qt.MouseButton.LeftButton)
+    tabs = window.ui.accountTabs
+    assert tabs.isTabEnabled(0)
+    assert not any(tabs.isTabEnabled(i) for i in range(1, tabs.count()))
