@@ -122,3 +122,14 @@ def cancel_all_and_wait(pools: list[QThreadPool], msecs: int = 5000) -> None:
         handle.cancel()
     for pool in pools:
         pool.waitForDone(msecs)
+
+
+def while_alive(widget: QObject, fn: Callable[..., None]) -> Callable[..., None]:
+    """`fn`, dropped once `widget` is deleted: a task may finish after its page is gone."""
+    import shiboken6
+
+    def call(*args: Any) -> None:
+        if shiboken6.isValid(widget):
+            fn(*args)
+
+    return call

@@ -3,13 +3,11 @@ database, the real thread pools and (for realistic state) the sandbox emulator."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import QThreadPool
 
-from wa_console.core.credentials import SecretEdit
 from wa_console.core.readiness import (
     AccountState,
     AccountSyncState,
@@ -28,44 +26,14 @@ from wa_console.core.readiness import (
     WebhookState,
     evaluate,
 )
-from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
 from wa_console.gui.app import create_application
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.readiness import STATE_TEXT, ReadinessPage
 from wa_console.ops.context import OpContext
 from wa_console.ops.readiness import run_all_checks
-from wa_console.sandbox import SandboxServer, seeded_world
-from wa_console.store.accounts import AccountStore
-from wa_console.store.secrets import SecretStore
 from wa_console.store.toggles import load_toggles, set_toggle
 
-NAME = "Sandbox (simulated)"
 FEATURE_KEYS = ("inbox", "profile_activity", "class_group_messaging", "campaigns", "automations")
-
-
-@pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(seeded_world(templates=20, seed=0), "127.0.0.1", 0) as running:
-        yield running
-
-
-@pytest.fixture
-def store(sqlite_url: str, open_db) -> AccountStore:
-    store = AccountStore(open_db(sqlite_url), SecretStore())
-    store.create({**SANDBOX_VALUES, "account_name": NAME},
-                 {k: SecretEdit("set", v) for k, v in SANDBOX_SECRETS.items()})
-    return store
-
-
-@pytest.fixture
-def ctx(store: AccountStore) -> Iterator[PageContext]:
-    """A page context like the main window's; the pools drain before the database closes."""
-    storage, remote = QThreadPool(), QThreadPool()
-    storage.setMaxThreadCount(1)
-    yield PageContext(store=store, account_id=store.list_accounts()[0].id, account_name=NAME,
-                      sandbox=True, storage_pool=storage, remote_pool=remote)
-    storage.waitForDone(10000)
-    remote.waitForDone(10000)
 
 
 @pytest.fixture

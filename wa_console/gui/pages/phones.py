@@ -12,7 +12,7 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from PySide6.QtCore import Qt, Signal
@@ -27,18 +27,7 @@ from PySide6.QtWidgets import (
 
 from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.gui.pages import PageContext
-from wa_console.gui.tasks import run_task
-
-
-def _while_alive(widget: QWidget, fn: Callable[..., None]) -> Callable[..., None]:
-    """`fn`, dropped once the widget is deleted (a task may finish after its page is gone)."""
-    import shiboken6
-
-    def call(*args: Any) -> None:
-        if shiboken6.isValid(widget):
-            fn(*args)
-
-    return call
+from wa_console.gui.tasks import run_task, while_alive
 
 EMPTY_TEXT: Final = "Not synced yet — use Sync channel account"
 
@@ -215,8 +204,8 @@ class PhonesPage(QWidget):
         if not self.cards:
             self._show_message("Loading…")
         run_task(work, pool=ctx.storage_pool,
-                 on_success=_while_alive(self, lambda result: self._loaded(generation, *result)),
-                 on_failure=_while_alive(self, lambda exc: self._failed(generation, exc)))
+                 on_success=while_alive(self, lambda result: self._loaded(generation, *result)),
+                 on_failure=while_alive(self, lambda exc: self._failed(generation, exc)))
 
     # --- showing --------------------------------------------------------------------------------
     def _loaded(self, generation: int, phones: Sequence[Any], configured: str | None) -> None:

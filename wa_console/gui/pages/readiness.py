@@ -44,18 +44,7 @@ from wa_console.core.readiness import (
     gate,
 )
 from wa_console.gui.pages import PageContext
-from wa_console.gui.tasks import run_task
-
-
-def _while_alive(widget: QWidget, fn: Callable[..., None]) -> Callable[..., None]:
-    """`fn`, dropped once the widget is deleted (a task may finish after its page is gone)."""
-    import shiboken6
-
-    def call(*args: Any) -> None:
-        if shiboken6.isValid(widget):
-            fn(*args)
-
-    return call
+from wa_console.gui.tasks import run_task, while_alive
 
 # The state mark of a checklist item: text (never colour alone) and colour.
 STATE_TEXT: Final[Mapping[ItemState, str]] = {
@@ -254,8 +243,8 @@ class ReadinessPage(QWidget):
         self.status.setStyleSheet("")
         self.status.show()
         run_task(work, pool=ctx.storage_pool,
-                 on_success=_while_alive(self, lambda result: self._loaded(generation, *result)),
-                 on_failure=_while_alive(self, lambda exc: self._load_failed(generation, exc)))
+                 on_success=while_alive(self, lambda result: self._loaded(generation, *result)),
+                 on_failure=while_alive(self, lambda exc: self._load_failed(generation, exc)))
 
     # --- showing --------------------------------------------------------------------------------
     def _clear(self) -> None:
@@ -377,5 +366,5 @@ class ReadinessPage(QWidget):
                 self.error.show()
                 self.refresh()
 
-        run_task(work, pool=ctx.storage_pool, on_success=_while_alive(self, saved),
-                 on_failure=_while_alive(self, failed))
+        run_task(work, pool=ctx.storage_pool, on_success=while_alive(self, saved),
+                 on_failure=while_alive(self, failed))

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import shiboken6
-
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -215,7 +214,7 @@ class TemplateTableModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         return self._value(index.row(), index.column(), role)
 
-    def multiData(self, index: AnyIndex, roleDataSpan: Any) -> None:  # noqa: N802, N803
+    def multiData(self, index: AnyIndex, roleDataSpan: Any) -> None:
         """All roles a delegate asks for, in one Python call (see TemplateFilterProxy)."""
         row, col, value = index.row(), index.column(), self._value
         for role_data in roleDataSpan:
@@ -309,7 +308,7 @@ class TemplateFilterProxy(QSortFilterProxyModel):
         accepted = self._accepted
         return source_row < len(accepted) and accepted[source_row]
 
-    def multiData(self, index: AnyIndex, roleDataSpan: Any) -> None:  # noqa: N802, N803
+    def multiData(self, index: AnyIndex, roleDataSpan: Any) -> None:
         """Forward the delegate's one-call-per-cell request to the source model.
 
         QSortFilterProxyModel's default answers it with one `data()` per role (seven for a
@@ -340,7 +339,7 @@ class TemplateFilterProxy(QSortFilterProxyModel):
     def _on_source_reset(self) -> None:
         self._recompute()
 
-    def setSourceModel(self, model: Any) -> None:  # noqa: N802 (Qt override)
+    def setSourceModel(self, model: Any) -> None:
         old = self.sourceModel()
         if isinstance(old, TemplateTableModel):
             old.modelReset.disconnect(self._on_source_reset)
