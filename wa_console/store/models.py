@@ -124,6 +124,24 @@ class MessageTemplate(Base):
     synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     simulated: Mapped[bool] = mapped_column(Boolean)
+    # --- the template studio's draft (issue 6; store/drafts.py) --------------------------------
+    # A row is a draft when `draft_updated_at` is set. The sync writes only Meta's columns above
+    # and never these; name, language, category and parameter_format are shared with Meta's state.
+    event_key: Mapped[str | None] = mapped_column(String(120))
+    sender_account: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    header_format: Mapped[str | None] = mapped_column(String(20))
+    header_text: Mapped[str | None] = mapped_column(Text)
+    header_handle: Mapped[str | None] = mapped_column(Text)
+    footer: Mapped[str | None] = mapped_column(Text)
+    buttons: Mapped[list | None] = mapped_column(JSON)
+    header_keys: Mapped[list | None] = mapped_column(JSON)
+    body_keys: Mapped[list | None] = mapped_column(JSON)
+    body: Mapped[str | None] = mapped_column(Text)
+    samples: Mapped[dict | None] = mapped_column(JSON)
+    draft_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Optimistic concurrency of the draft, like channel_account's (status writes do not bump it).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SyncRun(Base):
