@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wa_console.core.templates.lint import lint  # noqa: E402
-from wa_console.core.templates.model import Category, TemplateDraft  # noqa: E402
-from wa_console.core.templates.payload import create_request, send_request  # noqa: E402
-from wa_console.core.templates.preview import render  # noqa: E402
+from wa_console.core.templates.lint import lint
+from wa_console.core.templates.model import Category, TemplateDraft
+from wa_console.core.templates.payload import create_request, send_request
+from wa_console.core.templates.preview import render
 
 _VAR = re.compile(r"\{\{(\d+)\}\}")
 

@@ -27,23 +27,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import keyring  # noqa: E402
+import keyring
 
-from benchmarks.harness import interleaved, median_ms, ratio_line  # noqa: E402
-from benchmarks.sync_floor import bare  # noqa: E402
-from tests.support.memory_keyring import MemoryKeyring  # noqa: E402
-from wa_console.core.credentials import SecretEdit  # noqa: E402
-from wa_console.core.sandbox_defaults import (  # noqa: E402
+from benchmarks.harness import interleaved, median_ms, ratio_line
+from benchmarks.sync_floor import bare
+from tests.support.memory_keyring import MemoryKeyring
+from wa_console.core.credentials import SecretEdit
+from wa_console.core.sandbox_defaults import (
     SANDBOX_ACCOUNT_NAME,
     SANDBOX_SECRETS,
     SANDBOX_VALUES,
 )
-from wa_console.ops.context import OpContext  # noqa: E402
-from wa_console.ops.sync import sync_templates  # noqa: E402
-from wa_console.sandbox import SandboxServer, seeded_world  # noqa: E402
-from wa_console.store.accounts import AccountStore  # noqa: E402
-from wa_console.store.db import open_database  # noqa: E402
-from wa_console.store.secrets import SecretStore  # noqa: E402
+from wa_console.ops.context import OpContext
+from wa_console.ops.sync import sync_templates
+from wa_console.sandbox import SandboxServer, seeded_world
+from wa_console.store.accounts import AccountStore
+from wa_console.store.db import open_database
+from wa_console.store.secrets import SecretStore
 
 
 class Db:

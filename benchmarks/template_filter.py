@@ -31,8 +31,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import keyring  # noqa: E402
-from PySide6.QtCore import (  # noqa: E402
+import keyring
+from PySide6.QtCore import (
     QEvent,
     QObject,
     QPoint,
@@ -41,8 +41,8 @@ from PySide6.QtCore import (  # noqa: E402
     Qt,
     QThreadPool,
 )
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import (  # noqa: E402
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
     QListView,
@@ -51,21 +51,21 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from tests.support.memory_keyring import MemoryKeyring  # noqa: E402
-from wa_console.core.credentials import SecretEdit  # noqa: E402
-from wa_console.core.sandbox_defaults import (  # noqa: E402
+from tests.support.memory_keyring import MemoryKeyring
+from wa_console.core.credentials import SecretEdit
+from wa_console.core.sandbox_defaults import (
     SANDBOX_ACCOUNT_NAME,
     SANDBOX_SECRETS,
     SANDBOX_VALUES,
 )
-from wa_console.gui.pages import PageContext  # noqa: E402
-from wa_console.gui.pages.templates import COLUMNS, TemplatesPage  # noqa: E402
-from wa_console.sandbox import seeded_world  # noqa: E402
-from wa_console.sandbox.graph import template_full  # noqa: E402
-from wa_console.store.accounts import AccountStore  # noqa: E402
-from wa_console.store.db import open_database  # noqa: E402
-from wa_console.store.secrets import SecretStore  # noqa: E402
-from wa_console.store.synced import write_template_sync  # noqa: E402
+from wa_console.gui.pages import PageContext
+from wa_console.gui.pages.templates import COLUMNS, TemplatesPage
+from wa_console.sandbox import seeded_world
+from wa_console.sandbox.graph import template_full
+from wa_console.store.accounts import AccountStore
+from wa_console.store.db import open_database
+from wa_console.store.secrets import SecretStore
+from wa_console.store.synced import write_template_sync
 
 TARGET_MS = 16.0
 
@@ -98,7 +98,7 @@ class PaintCounter(QObject):
         self.count = 0
         widget.installEventFilter(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             self.count += 1
         return False

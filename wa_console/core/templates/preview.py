@@ -16,8 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from wa_console.core.templates.model import ButtonType, HeaderFormat, ParameterFormat, \
-    TemplateDraft
+from wa_console.core.templates.model import ButtonType, HeaderFormat, ParameterFormat, TemplateDraft
 from wa_console.core.templates.payload import substitute_url, url_key
 from wa_console.core.templates.placeholders import scan
 
