@@ -33,7 +33,7 @@ def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, serve
         qtbot.mouseClick(window.ui.createSandboxButton, Qt.MouseButton.LeftButton)  # click 1
     tabs = window.ui.accountTabs
     assert [tabs.tabText(i).replace("&", "") for i in range(tabs.count())] == [
-        "Settings", "Verify  sync", "Phone numbers", "Templates", "Readiness"]
+        "Settings", "Verify  sync", "Phone numbers", "Templates", "Template studio", "Readiness"]
     verify, readiness = window.pages["verify"], window.pages["readiness"]
     tabs.setCurrentWidget(verify)  # click 2
     qtbot.waitUntil(lambda: verify.run_all_button.isEnabled(), timeout=10000)
@@ -54,6 +54,8 @@ def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, serve
     assert tabs.currentWidget() is verify
     readiness.action_requested.emit(Action.ENTER_TOKEN)
     assert tabs.currentWidget() is window.ui.settingsTab
+    readiness.action_requested.emit(Action.OPEN_TEMPLATES)
+    assert tabs.currentWidget() is window.pages["studio"]
     window.close()
 
 

@@ -49,6 +49,7 @@ ACCOUNT_PAGES = (
     ("verify", "&Verify && sync", "wa_console.gui.pages.verify", "VerifyPage"),
     ("phones", "&Phone numbers", "wa_console.gui.pages.phones", "PhonesPage"),
     ("templates", "Te&mplates", "wa_console.gui.pages.templates", "TemplatesPage"),
+    ("studio", "Template st&udio", "wa_console.gui.pages.studio", "StudioPage"),
     ("readiness", "Rea&diness", "wa_console.gui.pages.readiness", "ReadinessPage"),
 )
 
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
         tab = {"OPEN_SETTINGS": "settings", "ENTER_TOKEN": "settings",
                "VERIFY_PROVIDER": "verify", "SYNC_ACCOUNT": "verify", "SYNC_TEMPLATES": "verify",
                "SUBSCRIBE_APP": "verify", "OPEN_PHONE_NUMBERS": "phones",
-               "OPEN_TEMPLATES": "templates"}.get(action.name)
+               "OPEN_TEMPLATES": "studio"}.get(action.name)
         if tab is None:
             self.statusBar().showMessage(f"{action.label}: arrives with the webhook and senders "
                                          "pages", 8000)

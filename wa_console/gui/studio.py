@@ -172,6 +172,7 @@ class TemplateEditor(QWidget):
         splitter.addWidget(self._side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self._form_scroll.setMinimumWidth(340)  # the scroll area's own hint is tiny
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._connect()
