@@ -119,3 +119,45 @@ def test_check_command_exit_codes_and_json(store, sqlite_url, shared_sandbox_sto
     assert check_cli.run(sqlite_url, "nope", live=False, as_json=False, out=io.StringIO(),
                          err=err) == check_cli.EXIT_ERROR
     assert "no channel account named 'nope'" in err.getvalue() and NAME in err.getvalue()
+
+
+# --- required event keys from the account's drafts (issue 6 §6) --------------------------------
+
+def _draft_for_event(store: AccountStore, body_keys: tuple[str, ...], name: str = "order_update",
+                     event_key: str = "attendance.absent") -> None:
+    from wa_console.core.templates.model import Category, HeaderFormat, TemplateDraft
+    from wa_console.store.drafts import save_draft
+
+    save_draft(store.engine, account_id(store), TemplateDraft(
+        name=name, language="en_US", category=Category.UTILITY,
+        body="Hi {{1}}, your order will arrive on {{2}}.", header_format=HeaderFormat.TEXT,
+        header_text="Order {{1}}", header_keys=("order_id",), body_keys=body_keys,
+        event_key=event_key), simulated=True)
+
+
+def _approved_item(store: AccountStore, server: SandboxServer):
+    result = run_all_checks(OpContext(), store, account_id(store), server.base_url)
+    assert result.stopped_at is None
+    return load_readiness(store, account_id(store)).item(Requirement.APPROVED_TEMPLATES)
+
+
+def test_event_key_with_matching_keys_is_ok(store, server) -> None:
+    """A draft for attendance.absent over the approved order_update, keys fitting → OK."""
+    _draft_for_event(store, ("student_name", "date"))
+    item = _approved_item(store, server)
+    assert item.state is ItemState.OK
+
+
+def test_event_key_with_wrong_keys_says_sends_would_fail(store, server) -> None:
+    """One body key for two approved placeholders → failing, 'sends would fail'."""
+    _draft_for_event(store, ("student_name",))
+    item = _approved_item(store, server)
+    assert item.state is ItemState.FAILING and "sends would fail" in item.reason
+
+
+def test_event_key_without_approved_template_fails(store, server) -> None:
+    """A draft whose name has no approved synced template → 'No approved template for …'."""
+    _draft_for_event(store, ("student_name", "date"), name="absence_notice")
+    item = _approved_item(store, server)
+    assert item.state is ItemState.FAILING
+    assert "No approved template for attendance.absent" in item.reason

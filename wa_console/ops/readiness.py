@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Engine
+
 from wa_console.core.credentials import CredentialRef
 from wa_console.core.readiness import (
     AccountState,
@@ -20,15 +22,20 @@ from wa_console.core.readiness import (
     PhoneIdentity,
     Readiness,
     ReadinessInput,
+    TemplateRequirement,
     TemplateState,
     WebhookState,
     evaluate,
 )
 from wa_console.core.schema import CHANNEL_FIELDS
+from wa_console.core.templates.drift import keys_match
+from wa_console.core.templates.model import TemplateDraft
 from wa_console.ops.context import OpContext
 from wa_console.store import synced
 from wa_console.store.accounts import AccountStore
 from wa_console.store.checks import CheckResultData, load_checks
+from wa_console.store.drafts import DraftError, DraftRecord, draft_from_components, list_drafts
+from wa_console.store.models import MessageTemplate
 from wa_console.store.records import AccountRecord
 from wa_console.store.secrets import SecretStore, SecretStoreError
 from wa_console.store.synced import SyncRunInfo
@@ -69,6 +76,62 @@ def _run_error(run: SyncRunInfo | None, ok_run: SyncRunInfo | None) -> str | Non
     if ok_run is not None and ok_run.finished_at >= run.finished_at:
         return None
     return f"The last sync {run.outcome}: {run.detail or 'no detail'}"
+
+
+def approved_version(engine: Engine, account_id: int, name: str,
+                      language: str) -> tuple[bool, TemplateDraft | None]:
+    """Whether a synced APPROVED template with this name and language exists, and its content
+    parsed back into a draft (None when its components cannot be read)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        rows = session.scalars(select(MessageTemplate).where(
+            MessageTemplate.account_id == account_id, MessageTemplate.name == name,
+            MessageTemplate.language == language, MessageTemplate.status == "APPROVED",
+            MessageTemplate.meta_id.is_not(None), MessageTemplate.removed_at.is_(None))
+            .order_by(MessageTemplate.id)).all()
+        found = bool(rows)
+        for row in rows:
+            if not row.components:
+                continue
+            try:
+                return True, draft_from_components(row.name, row.language, row.category or "",
+                                                   row.parameter_format, list(row.components))
+            except DraftError:
+                continue
+    return found, None
+
+
+def _requirements(engine: Engine, account_id: int) -> tuple[TemplateRequirement, ...]:
+    """One requirement per event key of the account's drafts (empty when none has one)."""
+    by_key: dict[str, list[DraftRecord]] = {}
+    for rec in list_drafts(engine, account_id):
+        if rec.draft.event_key:
+            by_key.setdefault(rec.draft.event_key, []).append(rec)
+    required = []
+    for event_key in sorted(by_key):
+        approved: list[tuple[DraftRecord, bool]] = []
+        fallback: DraftRecord | None = None
+        for rec in by_key[event_key]:
+            synced_ok, text = approved_version(engine, account_id, rec.draft.name,
+                                                rec.draft.language)
+            if synced_ok or (rec.status or "").upper() == "APPROVED":
+                approved.append((rec, keys_match(rec.draft, text)))
+            elif fallback is None or (rec.status and not fallback.status):
+                fallback = rec
+        if approved:
+            bad = next((rec for rec, ok in approved if not ok), None)
+            rec = bad or approved[0][0]
+            required.append(TemplateRequirement(
+                event_key=event_key, approved=True, keys_match=bad is None,
+                template_name=rec.draft.name))
+        else:
+            required.append(TemplateRequirement(
+                event_key=event_key, approved=False, keys_match=None,
+                template_name=fallback.draft.name if fallback else None,
+                status=fallback.status if fallback and fallback.status else None))
+    return tuple(required)
 
 
 def load_readiness(store: AccountStore, account_id: int,
@@ -116,6 +179,7 @@ def load_readiness(store: AccountStore, account_id: int,
         templates=TemplateState(
             synced_at=template_runs[1].finished_at if template_runs[1] else None,
             counts=tuple(sorted(counts.items())),
+            required=_requirements(engine, account_id),
             last_error=_run_error(*template_runs),
             simulated=bool(template_runs[1] and template_runs[1].simulated)),
         # Built by the webhook and sender issue; until then honestly "not checked".

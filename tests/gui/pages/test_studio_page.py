@@ -283,3 +283,25 @@ def test_crash_loses_at_most_two_seconds(store: AccountStore, sqlite_url: str,
         assert text.startswith(rec.draft.body)
         assert len(text) - len(rec.draft.body) <= 2000 // 40  # ≤ 2 s of keystrokes lost
         assert len(rec.draft.body) > 0, "nothing saved while typing never paused"
+
+
+def test_drift_vs_approved_shows_body_edit(qtbot: Any, live: PageContext,
+                                           make_page: Any) -> None:
+    """A draft opened from the approved order_update shows no drift; editing its body lists the
+    body difference; the keys still fit, so no 'sends would fail' warning."""
+    sync_templates(OpContext(), live.store, live.account_id, base_url=live.base_url)
+
+    def choose(rows: list[Any]) -> int | None:
+        return next(r.id for r in rows if (r.name, r.language) == ("order_update", "en_US"))
+
+    page = make_page(live, choose_synced=choose)
+    with qtbot.waitSignal(page.data_changed, timeout=5000):
+        qtbot.mouseClick(page.open_synced_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.drift_texts() == ["No drift from the approved version"])
+    assert not page.keys_warning.isVisibleTo(page)
+
+    body = page.editor.body_edit.toPlainText()
+    page.editor.body_edit.setPlainText(body.replace("Hi {{1}}", "Hello {{1}}"))
+    qtbot.waitUntil(lambda: any(t.startswith("Body text:") for t in page.drift_texts()),
+                    timeout=5000)
+    assert not page.keys_warning.isVisibleTo(page)

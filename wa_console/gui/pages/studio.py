@@ -62,6 +62,8 @@ CONFLICT_TEXT: Final = ("This draft was changed elsewhere — reload. Autosave i
 DELETED_TEXT: Final = ("This draft was deleted elsewhere — reload. Autosave is paused; "
                        "nothing more is saved.")
 NO_ACCOUNT_TEXT: Final = "No account selected"
+NO_DRIFT_TEXT: Final = "No drift from the approved version"
+KEYS_MISMATCH_TEXT: Final = "sends would fail: keys do not match the approved placeholders"
 ID_ROLE: Final = Qt.ItemDataRole.UserRole
 
 
@@ -165,6 +167,22 @@ class StudioPage(QWidget):
         right_layout.addWidget(self.conflict_banner)
         right_layout.addWidget(self.error_panel)
         right_layout.addWidget(self.editor, 1)
+
+        # Drift vs the synced APPROVED template of the same name + language (issue 6 §6).
+        self.drift_box = QWidget(right, objectName="studio.drift")
+        drift_layout = QVBoxLayout(self.drift_box)
+        drift_layout.setContentsMargins(0, 0, 0, 0)
+        drift_layout.addWidget(QLabel("Drift vs approved", self.drift_box))
+        self.drift_list = QListWidget(self.drift_box, objectName="studio.drift_list")
+        self.drift_list.setMaximumHeight(90)
+        self.keys_warning = QLabel(KEYS_MISMATCH_TEXT, self.drift_box,
+                                   objectName="studio.keys_warning")
+        self.keys_warning.setStyleSheet("color: #b00020;")
+        drift_layout.addWidget(self.drift_list)
+        drift_layout.addWidget(self.keys_warning)
+        self.keys_warning.hide()
+        self.drift_box.hide()
+        right_layout.addWidget(self.drift_box)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -270,6 +288,43 @@ class StudioPage(QWidget):
         self.save_label.setText("Saved" if rec else "")
         self._update_status()
         self._select_current()
+        self._update_drift(rec)
+
+    def drift_texts(self) -> list[str]:
+        """The drift list as shown (empty when the box is hidden)."""
+        if not self.drift_box.isVisibleTo(self):
+            return []
+        return [self.drift_list.item(i).text() for i in range(self.drift_list.count())]
+
+    def _update_drift(self, rec: DraftRecord | None) -> None:
+        """Compare the stored draft with its synced APPROVED counterpart, off the GUI thread."""
+        if rec is None or self.ctx is None:
+            self.drift_box.hide()
+            return
+        from wa_console.core.templates.drift import drift, keys_match
+        from wa_console.ops.readiness import approved_version
+
+        engine, account_id, draft = self.ctx.store.engine, self.ctx.account_id, rec.draft
+
+        def work(_task: TaskContext) -> tuple[list[str], bool] | None:
+            found, approved = approved_version(engine, account_id, draft.name, draft.language)
+            if not found or approved is None:
+                return None
+            return [d.message for d in drift(draft, approved)], keys_match(draft, approved)
+
+        def done(result: tuple[list[str], bool] | None) -> None:
+            if self._draft_id != rec.id:
+                return  # another draft is shown by now
+            if result is None:
+                self.drift_box.hide()
+                return
+            messages, match = result
+            self.drift_list.clear()
+            self.drift_list.addItems(messages or [NO_DRIFT_TEXT])
+            self.keys_warning.setVisible(not match)
+            self.drift_box.show()
+
+        self._storage(work, done)
 
     def _update_status(self) -> None:
         rec = self._record
@@ -414,6 +469,7 @@ class StudioPage(QWidget):
             if self._draft_id == draft_id:  # still the same draft
                 self._record, self._draft_id, self._version = rec, rec.id, rec.version
                 self._update_status()
+                self._update_drift(rec)
             self.save_label.setText("Saved" if not self._dirty else "Editing…")
             if created or not self._relabel(rec):
                 self.refresh()
