@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from wa_console.meta.client import GRAPH_URL, ClientConfig, GraphClient
+from wa_console.meta.client import GRAPH_URL, ClientConfig, GraphClient, MissingCredential
 from wa_console.ops.context import OpContext
 from wa_console.store.records import AccountRecord
 from wa_console.store.secrets import SecretStore
@@ -59,3 +59,12 @@ def client_for(record: AccountRecord, secrets: SecretStore, ctx: OpContext,
     return GraphClient(config, token=lambda: secret("access_token"),
                        app_id=str(record.values.get("app_id") or "") or None,
                        app_secret=lambda: secret("app_secret"), cancelled=ctx.cancelled)
+
+
+def waba_id_of(record: AccountRecord) -> str:
+    """The account's WABA ID, or MissingCredential naming the settings field."""
+    waba_id = str(record.values.get("waba_id") or "").strip()
+    if not waba_id:
+        raise MissingCredential("The WABA ID is not set for this account; enter it in the "
+                                "settings.")
+    return waba_id

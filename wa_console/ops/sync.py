@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from wa_console.meta.client import CancelledByCaller, GraphClient
 from wa_console.meta.errors import GraphApiError
 from wa_console.ops.context import OpCancelled, OpContext
-from wa_console.ops.provider import client_for
+from wa_console.ops.provider import client_for, waba_id_of
 from wa_console.store.accounts import AccountStore
 from wa_console.store.records import AccountRecord
 from wa_console.store.synced import (
@@ -44,7 +44,7 @@ def sync_channel_account(ctx: OpContext, store: AccountStore, account_id: int,
                          base_url: str | None = None) -> AccountSyncResult:
     """Read the WABA identity and all its phone numbers and store them (one transaction)."""
     record = store.get(account_id)
-    waba_id = _waba_id(record)
+    waba_id = waba_id_of(record)
 
     def run(graph: GraphClient, state: dict[str, Any]) -> AccountSyncResult:
         ctx.report(5, "Reading the WhatsApp Business Account…")
@@ -69,7 +69,7 @@ def sync_templates(ctx: OpContext, store: AccountStore, account_id: int,
     ID, mark the ones Meta no longer lists as removed, leave local drafts and unchanged rows
     alone (see store/synced.py)."""
     record = store.get(account_id)
-    waba_id = _waba_id(record)
+    waba_id = waba_id_of(record)
 
     def run(graph: GraphClient, state: dict[str, Any]) -> TemplateSyncResult:
         # "page 12 of ~60": the last sync's count when there is one, else Meta's total_count.
@@ -159,16 +159,6 @@ def _estimate_total(graph: GraphClient, waba_id: str) -> int | None:
     summary = body.get("summary") if isinstance(body, dict) else None
     total = summary.get("total_count") if isinstance(summary, dict) else None
     return total if isinstance(total, int) and total >= 0 else None
-
-
-def _waba_id(record: AccountRecord) -> str:
-    waba_id = str(record.values.get("waba_id") or "").strip()
-    if not waba_id:
-        from wa_console.meta.client import MissingCredential
-
-        raise MissingCredential("The WABA ID is not set for this account; enter it in the "
-                                "settings.")
-    return waba_id
 
 
 def _ms(t0: float) -> float:

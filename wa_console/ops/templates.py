@@ -20,9 +20,9 @@ from typing import Any
 from wa_console.core.templates.lint import blocks_submit, lint
 from wa_console.core.templates.model import TemplateDraft
 from wa_console.core.templates.payload import create_request
-from wa_console.meta.client import GraphClient, MissingCredential
+from wa_console.meta.client import GraphClient
 from wa_console.ops.context import OpContext
-from wa_console.ops.provider import client_for
+from wa_console.ops.provider import client_for, waba_id_of
 from wa_console.store.accounts import AccountStore
 from wa_console.store.drafts import (
     DraftError,
@@ -32,7 +32,6 @@ from wa_console.store.drafts import (
     record_status,
     record_submission,
 )
-from wa_console.store.records import AccountRecord
 
 __all__ = [
     "EDITABLE_STATUSES",
@@ -69,14 +68,6 @@ class EditNotAllowed(TemplateOpError):
 
 class NotSubmitted(TemplateOpError):
     """The draft has no Meta ID yet."""
-
-
-def _waba_id(record: AccountRecord) -> str:
-    waba_id = str(record.values.get("waba_id") or "").strip()
-    if not waba_id:
-        raise MissingCredential("The WABA ID is not set for this account; enter it in the "
-                                "settings.")
-    return waba_id
 
 
 def _draft(store: AccountStore, account_id: int, draft_id: int) -> DraftRecord:
@@ -121,7 +112,7 @@ def submit_template(ctx: OpContext, store: AccountStore, account_id: int, draft_
     blocking = [f for f in lint(draft) if f.is_error]
     if blocks_submit(blocking):
         raise SubmitBlocked(draft.name, blocking)
-    waba_id = _waba_id(record)
+    waba_id = waba_id_of(record)
     request = create_request(draft)
     ctx.check_cancelled()
     with client_for(record, store.secrets, ctx, base_url) as graph:
@@ -160,7 +151,7 @@ def delete_template(ctx: OpContext, store: AccountStore, account_id: int, draft_
     record = store.get(account_id)
     rec = _draft(store, account_id, draft_id)
     if rec.meta_id:
-        waba_id = _waba_id(record)
+        waba_id = waba_id_of(record)
         ctx.report(10, f"Deleting '{rec.draft.name}' ({rec.draft.language}) at Meta…")
         with client_for(record, store.secrets, ctx, base_url) as graph:
             name = str(graph.template(rec.meta_id).get("name") or rec.draft.name)
