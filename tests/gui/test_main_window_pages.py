@@ -66,3 +66,27 @@ def test_new_unsaved_account_disables_the_account_tabs(qtbot, open_window) -> No
     tabs = window.ui.accountTabs
     assert tabs.isTabEnabled(0)
     assert not any(tabs.isTabEnabled(i) for i in range(1, tabs.count()))
+
+
+def test_saving_unchanged_context_keeps_the_pages(qtbot, open_window) -> None:
+    """Saving settings that leave the account's context as it was does not reset the pages
+    (which would cancel a running sync)."""
+    window = open_window()
+    with qtbot.waitSignal(window.record_loaded, timeout=10000):
+        qtbot.mouseClick(window.ui.createSandboxButton, Qt.MouseButton.LeftButton)
+    verify = window.pages["verify"]
+    calls: list[object] = []
+    original = verify.set_context
+    verify.set_context = lambda ctx: (calls.append(ctx), original(ctx))
+    field = window.binder.widgets["app_id"]
+    field.setText("300000000000004")
+    window._on_field_changed("app_id")
+    qtbot.waitUntil(lambda: window._busy is None)
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        window.save()
+    assert calls == []
+    window.prompts.rename_to = "Renamed sandbox"
+    qtbot.waitUntil(lambda: window._busy is None)
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.ui.renameButton, Qt.MouseButton.LeftButton)
+    assert len(calls) == 1 and calls[0].account_name == "Renamed sandbox"

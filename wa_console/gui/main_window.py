@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.remote_pool.setMaxThreadCount(2)
         self.base_url = base_url  # where Graph calls go; None: Meta, or the shared emulator
         self.pages: dict[str, QWidget] = {}
+        self._page_ctx: Any = None  # the PageContext the pages were last given
 
         self.setWindowIcon(QIcon(":/icons/app.svg"))
         for button, icon in ((self.ui.addButton, "add"), (self.ui.renameButton, "rename"),
@@ -296,6 +297,11 @@ class MainWindow(QMainWindow):
                               base_url=self.base_url)
         for index in range(1, self.ui.accountTabs.count()):
             self.ui.accountTabs.setTabEnabled(index, ctx is not None)
+        # A save that changed nothing the pages see must not reset them: set_context cancels a
+        # page's running action (a sync) and re-reads everything.
+        if ctx == self._page_ctx:
+            return
+        self._page_ctx = ctx
         for page in self.pages.values():
             page.set_context(ctx)
 
