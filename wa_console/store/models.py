@@ -188,3 +188,178 @@ class FeatureToggle(Base):
     feature: Mapped[str] = mapped_column(String(40), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- senders, test recipients, webhooks, test sends and proofs (issue 7) ------------------------
+
+
+class AccountPreference(Base):
+    """A per-account console preference that is not a channel setting (e.g. the opt-out
+    keywords); `value` is JSON. Read and written through `store.preferences`."""
+
+    __tablename__ = "account_preference"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Sender(Base):
+    """A sender: one synced phone number of the account's WABA the platform sends from.
+
+    `sender_value` says which identity the platform uses: "display_number" (the approved
+    display number) or "phone_number_id". Validity is computed against the synced phone numbers
+    (core/senders.py), never stored, so a later sync can invalidate a sender."""
+
+    __tablename__ = "sender"
+    __table_args__ = (UniqueConstraint("account_id", "phone_meta_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    phone_meta_id: Mapped[str] = mapped_column(String(32))
+    display_phone_number: Mapped[str | None] = mapped_column(String(40))
+    sender_value: Mapped[str] = mapped_column(String(20), default="display_number")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TestRecipient(Base):
+    """An internal test phone (E.164). Its consent state is the latest ConsentEvent; the
+    columns below cache it for quick reads and are written in the same transaction."""
+
+    __tablename__ = "test_recipient"
+    __table_args__ = (UniqueConstraint("account_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))  # E.164, "+" and digits
+    label: Mapped[str] = mapped_column(String(80), default="")
+    opted_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConsentEvent(Base):
+    """One consent change of a test recipient, kept forever: opt-in (who recorded it, how) or
+    opt-out (by the admin, or by an inbound STOP with the message's wamid)."""
+
+    __tablename__ = "consent_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("test_recipient.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "opt_in" | "opt_out"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(120))  # admin name, or "inbound message"
+    method: Mapped[str] = mapped_column(String(60))  # "written consent", "reply keyword", ...
+    detail: Mapped[str | None] = mapped_column(Text)  # e.g. the STOP message's wamid and text
+
+
+class WebhookEvent(Base):
+    """One accepted webhook delivery (a POST body), raw and parsed. Meta retries deliver the
+    same body again; `body_sha256` makes a retry a no-op."""
+
+    __tablename__ = "webhook_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="SET NULL"), index=True)
+    body_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    raw_body: Mapped[str] = mapped_column(Text)
+    parsed: Mapped[list | None] = mapped_column(JSON)  # one summary dict per typed event
+    signature_valid: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(20))  # "receiver" | "import"
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    simulated: Mapped[bool] = mapped_column(Boolean)
+
+
+class OutboundMessage(Base):
+    """A message sent from one of the account's numbers: by a test send (then `client_ref` is
+    set before the request leaves, and `wamid` once Meta answers) or first seen in a status
+    webhook (platform sends). `status` is the latest by rank (sent < delivered < read; failed
+    is final), so a late "sent" never overwrites "delivered"."""
+
+    __tablename__ = "outbound_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"), index=True)
+    wamid: Mapped[str | None] = mapped_column(String(200), unique=True)
+    client_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone_number_id: Mapped[str | None] = mapped_column(String(32))
+    recipient: Mapped[str | None] = mapped_column(String(20), index=True)  # wa_id, digits
+    template_name: Mapped[str | None] = mapped_column(String(512))
+    template_language: Mapped[str | None] = mapped_column(String(20))
+    payload: Mapped[dict | None] = mapped_column(JSON)  # the exact POST /messages body
+    # "sending" | "outcome_unknown" | "rejected" (Meta refused the request) | a webhook status
+    status: Mapped[str] = mapped_column(String(20))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    errors: Mapped[list | None] = mapped_column(JSON)  # of the failed status / refused request
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    simulated: Mapped[bool] = mapped_column(Boolean)
+
+
+class MessageStatus(Base):
+    """One status callback for a wamid (keyed by wamid, not by row, because a callback can
+    arrive before the send's response). Duplicates are ignored by the unique key."""
+
+    __tablename__ = "message_status"
+    __table_args__ = (UniqueConstraint("wamid", "status", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wamid: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # Meta's
+    recipient: Mapped[str | None] = mapped_column(String(20))
+    errors: Mapped[list | None] = mapped_column(JSON)
+    pricing: Mapped[dict | None] = mapped_column(JSON)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_event.id", ondelete="SET NULL"))
+    signature_valid: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboundMessage(Base):
+    """A message a customer (or the test phone) sent to one of the account's numbers.
+    `reply_to_wamid` is the outbound message it answers: from `context.id`, else the latest
+    test send to that number within the reply window."""
+
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"), index=True)
+    wamid: Mapped[str] = mapped_column(String(200), unique=True)
+    phone_number_id: Mapped[str | None] = mapped_column(String(32))
+    from_number: Mapped[str] = mapped_column(String(20), index=True)  # wa_id, digits
+    type: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    context_wamid: Mapped[str | None] = mapped_column(String(200))
+    reply_to_wamid: Mapped[str | None] = mapped_column(String(200), index=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_event.id", ondelete="SET NULL"))
+    signature_valid: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Proof(Base):
+    """The end of a guided test send: the verdict and everything it rests on (`record`, the
+    exportable JSON: wamid, status events with signature flags, the reply; recipient masked).
+    Only a non-simulated proof with verdict "proven" counts as production proof."""
+
+    __tablename__ = "proof"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"), index=True)
+    wamid: Mapped[str | None] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(20))  # "proven" | "incomplete" | "failed"
+    summary: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict] = mapped_column(JSON)
+    simulated: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

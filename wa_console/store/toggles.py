@@ -29,27 +29,14 @@ def load_toggles(engine: Engine, account_id: int) -> dict[str, bool]:
 
 def set_toggle(engine: Engine, account_id: int, feature: str, enabled: bool) -> None:
     """Store one toggle (insert or update), in one transaction."""
-    from sqlalchemy import update
     from sqlalchemy.orm import Session
 
+    from wa_console.store.dialect import insert_for
     from wa_console.store.models import FeatureToggle, utcnow
 
     values = {"enabled": bool(enabled), "updated_at": utcnow()}
     with Session(engine) as session, session.begin():
-        dialect = engine.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert
-            stmt = insert(FeatureToggle).values(account_id=account_id, feature=feature, **values)
-            session.execute(stmt.on_conflict_do_update(
-                index_elements=[FeatureToggle.account_id, FeatureToggle.feature], set_=values))
-            return
-        # Other databases: update, else insert (the primary key still refuses a duplicate).
-        result = session.execute(
-            update(FeatureToggle)
-            .where(FeatureToggle.account_id == account_id, FeatureToggle.feature == feature)
-            .values(**values))
-        if result.rowcount == 0:
-            session.add(FeatureToggle(account_id=account_id, feature=feature, **values))
+        stmt = insert_for(session, FeatureToggle).values(
+            account_id=account_id, feature=feature, **values)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=[FeatureToggle.account_id, FeatureToggle.feature], set_=values))
