@@ -30,6 +30,7 @@ from wa_console.core.readiness import (
     GateState,
     ItemState,
     PhoneIdentity,
+    ProofState,
     Readiness,
     ReadinessInput,
     Requirement,
@@ -459,6 +460,24 @@ def test_sandbox_account_not_ready_is_labelled_simulated() -> None:
 def test_live_headline() -> None:
     """A ready live account is plainly "Ready"."""
     assert evaluate(world()).headline == "Ready"
+
+
+def test_production_proof_line_counts_only_live_proofs() -> None:
+    """ "Production proof: yes (date)" only for a live proof on a live account; a sandbox proof
+    is named simulated, and no proof says what to run."""
+    at = NOW - timedelta(hours=2)
+    assert evaluate(world()).proof_line == (
+        "Production proof: no; run the guided test send and reply")
+    live = evaluate(world(proof=ProofState(live_proven_at=at)))
+    assert live.proof_line == f"Production proof: yes ({at:%Y-%m-%d %H:%M} UTC)"
+    assert live.as_dict()["production_proof"] == at.isoformat()
+    sandbox = evaluate(world(account=AccountState(sandbox=True),
+                             proof=ProofState(live_proven_at=at, simulated_proven_at=at)))
+    assert sandbox.proof_line.startswith("Production proof: no; a sandbox test send completed")
+    assert SIMULATED_LABEL in sandbox.proof_line
+    assert sandbox.as_dict()["production_proof"] is None
+    # Proofs are shown beside the checklist, never one of its seven requirements.
+    assert evaluate(world(proof=ProofState(live_proven_at=at))).ready == evaluate(world()).ready
 
 
 ADVISORY_ROWS = [

@@ -226,6 +226,20 @@ class SenderState:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProofState:
+    """The newest guided test send that proved the loop (wamid + signed status callback + the
+    mapped reply). Not one of the seven requirements: readiness shows it beside them.
+
+    Attributes:
+        live_proven_at: When the newest proof against Meta was made; None = no production proof.
+        simulated_proven_at: The newest sandbox proof (never counts as production proof).
+    """
+
+    live_proven_at: datetime | None = None
+    simulated_proven_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReadinessInput:
     """Everything readiness is computed from.
 
@@ -238,6 +252,7 @@ class ReadinessInput:
         templates: The last Sync templates and the required event keys.
         webhook: Webhook readiness; not checked until the webhook checks exist.
         senders: Sender readiness; None = not checked.
+        proof: The newest test-send proofs (shown, not required).
         max_age: Results older than this are stale.
     """
 
@@ -248,6 +263,7 @@ class ReadinessInput:
     templates: TemplateState = field(default_factory=TemplateState)
     webhook: WebhookState = field(default_factory=WebhookState)
     senders: SenderState | None = None
+    proof: ProofState = field(default_factory=ProofState)
     max_age: timedelta = DEFAULT_MAX_AGE
 
 
@@ -368,12 +384,14 @@ class Readiness:
             `SIMULATED_LABEL`.
         advisories: Non-blocking warnings.
         evaluated_at: The input's `now`.
+        proof: The newest proofs of the guided test send.
     """
 
     items: tuple[ReadinessItem, ...]
     simulated: bool
     advisories: tuple[Advisory, ...]
     evaluated_at: datetime
+    proof: ProofState = field(default_factory=ProofState)
 
     @property
     def ready(self) -> bool:
@@ -394,6 +412,17 @@ class Readiness:
         return next(item for item in self.items if item.requirement is requirement)
 
     @property
+    def proof_line(self) -> str:
+        """"Production proof: yes (date)" only for a live proof; sandbox proofs never count."""
+        live, simulated = self.proof.live_proven_at, self.proof.simulated_proven_at
+        if live is not None and not self.simulated:
+            return f"Production proof: yes ({_utc(live):%Y-%m-%d %H:%M} UTC)"
+        if simulated is not None:
+            return (f"Production proof: no; a sandbox test send completed "
+                    f"{_utc(simulated):%Y-%m-%d %H:%M} UTC ({SIMULATED_LABEL})")
+        return "Production proof: no; run the guided test send and reply"
+
+    @property
     def headline(self) -> str:
         """One line for a status bar or the CLI."""
         if self.ready:
@@ -408,6 +437,8 @@ class Readiness:
             "production_ready": self.production_ready,
             "simulated": self.simulated,
             "evaluated_at": self.evaluated_at.isoformat(),
+            "production_proof": (_utc(self.proof.live_proven_at).isoformat()
+                                 if self.proof.live_proven_at and not self.simulated else None),
             "items": [
                 {
                     "requirement": item.requirement.value,
@@ -558,7 +589,7 @@ def evaluate(inp: ReadinessInput) -> Readiness:
         Requirement.SENDER: _sender,
     }
     items = tuple(_item(req, *evaluators[req](ctx)) for req in Requirement)
-    return Readiness(items, inp.account.sandbox, tuple(ctx.advisories), ctx.now)
+    return Readiness(items, inp.account.sandbox, tuple(ctx.advisories), ctx.now, inp.proof)
 
 
 class _Context:

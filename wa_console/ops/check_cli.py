@@ -74,6 +74,7 @@ def run(db_url: str | None, account: str | None, live: bool, as_json: bool,
                 print(line, file=out)
             for advisory in readiness.advisories:
                 print(f"  note        {advisory.reason}", file=out)
+            print(readiness.proof_line, file=out)
             print(readiness.headline, file=out)
         return EXIT_READY if readiness.ready else EXIT_NOT_READY
     except Exception as exc:  # a readable line for scripts, never a traceback

@@ -16,9 +16,7 @@ from wa_console.core.credentials import CredentialRef
 from wa_console.core.readiness import (
     AccountState,
     AccountSyncState,
-    Check,
     CheckKey,
-    CheckOutcome,
     PhoneIdentity,
     Readiness,
     ReadinessInput,
@@ -33,7 +31,7 @@ from wa_console.core.templates.model import TemplateDraft
 from wa_console.ops.context import OpContext
 from wa_console.store import synced
 from wa_console.store.accounts import AccountStore
-from wa_console.store.checks import CheckResultData, load_checks
+from wa_console.store.checks import load_checks
 from wa_console.store.drafts import DraftError, DraftRecord, draft_from_components, list_drafts
 from wa_console.store.models import MessageTemplate
 from wa_console.store.records import AccountRecord
@@ -62,11 +60,6 @@ def _missing(ref: CredentialRef) -> str:
     if ref.scheme == "session":
         return "it was kept for the last session only; enter it again"
     return "the keyring has no entry for it any more; enter it again"
-
-
-def _check(row: CheckResultData) -> Check:
-    return Check(key=row.key, outcome=CheckOutcome(row.outcome), detail=row.detail, fix=row.fix,
-                 checked_at=row.checked_at, simulated=row.simulated)
 
 
 def _run_error(run: SyncRunInfo | None, ok_run: SyncRunInfo | None) -> str | None:
@@ -145,7 +138,7 @@ def load_readiness(store: AccountStore, account_id: int,
             else record.values.get(spec.key) in (None, "")))
     problem = _credential_problem(record, store.secrets)
     rows = load_checks(engine, account_id)
-    checks = tuple(_check(row) for row in rows)
+    checks = tuple(row.as_check() for row in rows)
     expiry = next((r for r in rows if r.key == CheckKey.TOKEN_EXPIRY), None)
     expires_at = expiry.evidence.get("expires_at") if expiry else None
 

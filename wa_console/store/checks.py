@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from wa_console.core.readiness import Check
+
 Outcome = Literal["ok", "failed", "warning", "unknown"]
 OUTCOMES: Final[tuple[str, ...]] = ("ok", "failed", "warning", "unknown")
 
@@ -37,6 +39,13 @@ class CheckResultData:
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
+
+    def as_check(self) -> Check:
+        """The readiness rules' view of this result (`core.readiness.Check`)."""
+        from wa_console.core.readiness import Check, CheckOutcome
+
+        return Check(key=self.key, outcome=CheckOutcome(self.outcome), detail=self.detail,
+                     fix=self.fix, checked_at=self.checked_at, simulated=self.simulated)
 
 
 def save_checks(engine: Engine, account_id: int, results: Iterable[CheckResultData],

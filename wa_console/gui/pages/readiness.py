@@ -165,6 +165,13 @@ class ReadinessPage(QWidget):
         top.addWidget(self.simulated, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
 
+        self.proof = QLabel()
+        self.proof.setObjectName("readinessProof")
+        self.proof.setWordWrap(True)
+        self.proof.setToolTip("Production proof = a real Meta message id, a signed status "
+                              "callback for it and the reply from the test phone (Proofs page).")
+        layout.addWidget(self.proof)
+
         self.status = QLabel()
         self.status.setObjectName("readinessStatus")
         self.status.setWordWrap(True)
@@ -253,6 +260,7 @@ class ReadinessPage(QWidget):
         self.gates = {}
         self.headline.setText("No account selected" if self.ctx is None else "Loading…")
         self.headline.setStyleSheet("")
+        self.proof.clear()
         self.simulated.hide()
         self.status.hide()
         self.error.hide()
@@ -273,6 +281,7 @@ class ReadinessPage(QWidget):
         self.toggles = dict(toggles)
         self.status.hide()
         self.headline.setText(readiness.headline)
+        self.proof.setText(readiness.proof_line)
         colour = STATE_COLOUR[ItemState.OK] if readiness.ready else STATE_COLOUR[ItemState.FAILING]
         self.headline.setStyleSheet(f"color: {colour};")
         self.simulated.setVisible(readiness.simulated or self.ctx.sandbox)

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 12:10:24.294575
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
