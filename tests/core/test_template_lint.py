@@ -98,6 +98,11 @@ PAY = "Please transfer $50 to account 12345678 by Friday, {{1}}. Thank you {{2}}
 CASES = [
     # --- name ---
     row("name-empty", [("name.empty", E, "name", None)], name=""),
+    row("event-key-spaces", [("event_key.format", W, "event_key", (0, 18))],
+        event_key="Attendance absent!"),
+    row("event-key-dotted-ok", [], event_key="attendance.absent"),
+    row("event-key-trailing-dot", [("event_key.format", W, "event_key", (0, 11))],
+        event_key="attendance."),
     row("name-uppercase", [("name.format", E, "name", (0, 1))], name="Attendance_absent"),
     row("name-space", [("name.format", E, "name", (10, 11))], name="attendance absent"),
     row("name-hyphen", [("name.format", E, "name", (10, 11))], name="attendance-absent"),

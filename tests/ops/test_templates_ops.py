@@ -59,7 +59,7 @@ def row(engine: Engine, row_id: int) -> dict:
 def test_sync_never_touches_drafts(store: AccountStore, account_id: int,
                                    server: SandboxServer) -> None:
     """A template sync (first and repeated) leaves a local draft's row exactly as it was."""
-    saved = drafts.save_draft(store.engine, account_id, DRAFT, sender_account="+15550001111")
+    saved = drafts.save_draft(store.engine, account_id, DRAFT)
     before = row(store.engine, saved.id)
     sync_templates(OpContext(), store, account_id, base_url=server.base_url)
     sync_templates(OpContext(), store, account_id, base_url=server.base_url)

@@ -33,7 +33,8 @@ FULL = TemplateDraft(
              Button(ButtonType.PHONE_NUMBER, "Ligar", phone_number="+5511999990000")),
     header_keys=("class_name",), body_keys=("guardian", "student"),
     samples={"class_name": "7B", "guardian": "Ana", "student": "Rui"},
-    event_key="attendance.absent", description="Sent when a student is absent.")
+    event_key="attendance.absent", description="Sent when a student is absent.",
+    sender_account="+15550001111", provider_account="Main campus WhatsApp")
 
 ORDER_UPDATE = {
     "id": "900001", "name": "order_update", "language": "en_US", "status": "APPROVED",
@@ -61,10 +62,10 @@ def account_id(store: AccountStore) -> int:
 
 def test_save_and_load_round_trip_every_field(store: AccountStore, account_id: int) -> None:
     """Every TemplateDraft field and the sender account come back exactly as saved."""
-    saved = drafts.save_draft(store.engine, account_id, FULL, sender_account="+15550001111")
+    saved = drafts.save_draft(store.engine, account_id, FULL)
     loaded = drafts.load_draft(store.engine, saved.id)
     assert loaded.draft == FULL
-    assert loaded.sender_account == "+15550001111"
+    assert loaded.draft.sender_account == "+15550001111"
     assert loaded.version == 1 and loaded.account_id == account_id
     assert (loaded.meta_id, loaded.status, loaded.rejected_reason) == (None, None, None)
     assert loaded.updated_at is not None and loaded.updated_at.tzinfo is not None
@@ -121,10 +122,10 @@ def test_draft_from_synced_round_trips_components(store: AccountStore, account_i
 
 def test_duplicate_to_language(store: AccountStore, account_id: int) -> None:
     """A draft duplicated to another language is a new unsubmitted draft with the same content."""
-    saved = drafts.save_draft(store.engine, account_id, FULL, sender_account="+15550001111")
+    saved = drafts.save_draft(store.engine, account_id, FULL)
     drafts.record_submission(store.engine, saved.id, "123", "APPROVED")
     copy = drafts.duplicate_to_language(store.engine, saved.id, "en_US")
     assert copy.id != saved.id and copy.meta_id is None and copy.status is None
     assert copy.draft == replace(FULL, language="en_US")
-    assert copy.sender_account == "+15550001111"
+    assert copy.draft.sender_account == "+15550001111"
     assert drafts.load_draft(store.engine, saved.id).draft.language == "pt_BR"

@@ -44,6 +44,7 @@ class FieldSpec:
         default: Value for a new account.
         choices: (value, label) pairs for CHOICE fields.
         max_len: Longest accepted text.
+        read_only: Shown, never edited by the admin (e.g. an ID Meta assigns).
     """
 
     key: str
@@ -55,10 +56,16 @@ class FieldSpec:
     default: str | bool | None = None
     choices: tuple[tuple[str, str], ...] = ()
     max_len: int | None = None
+    read_only: bool = False
 
     @property
     def secret(self) -> bool:
         return self.kind is Kind.SECRET
+
+    @property
+    def title(self) -> str:
+        """The label without its keyboard mnemonic ("&Name" -> "Name"), for messages."""
+        return self.label.replace("&&", "\0").replace("&", "").replace("\0", "&")
 
 
 PROVIDER_META: Final = "meta_whatsapp"

@@ -182,6 +182,7 @@ class Accessor:
 def _line_edit(spec: FieldSpec, parent: QWidget) -> QWidget:
     widget = QLineEdit(parent)
     widget.setPlaceholderText(spec.placeholder)
+    widget.setReadOnly(spec.read_only)
     if spec.max_len:
         widget.setMaxLength(spec.max_len + 50)  # over the limit stays visible, so it can be fixed
     return widget

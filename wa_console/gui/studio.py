@@ -18,6 +18,7 @@ event loop has delivered them. Lint + preview + payloads take well under a milli
 from __future__ import annotations
 
 import dataclasses
+import enum
 import html
 import json
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -58,6 +60,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wa_console.core.schema import FieldSpec
+from wa_console.core.templates import fields
 from wa_console.core.templates.languages import LANGUAGE_CODES
 from wa_console.core.templates.lint import QUICK_FIX_TAKE_KEYS, Finding, blocks_submit, lint
 from wa_console.core.templates.model import (
@@ -76,6 +80,7 @@ from wa_console.core.templates.placeholders import (
 )
 from wa_console.core.templates.preview import Preview, render
 from wa_console.core.validation import Severity
+from wa_console.gui.binder import FormBinder
 
 __all__ = ["BodyHighlighter", "TemplateEditor"]
 
@@ -138,8 +143,9 @@ class TemplateEditor(QWidget):
     """Edits one template draft; see the module docstring for the signals.
 
     `set_draft(draft)` loads a draft (clears undo history, emits no `draft_changed`);
-    `draft()` returns the draft as edited (fields the form does not show, such as the event key,
-    description and external ID, are kept from the loaded draft).
+    `draft()` returns the draft as edited; the record fields (core/templates/fields.py
+    RECORD_FIELDS) are bound generically, and the read-only external ID is kept from the loaded
+    draft.
     """
 
     draft_changed = Signal(object)
@@ -188,35 +194,19 @@ class TemplateEditor(QWidget):
         form_widget = QWidget(self)
         form = QFormLayout(form_widget)
 
-        self.name_edit = QLineEdit(form_widget)
-        self._named(self.name_edit, "name", "Name")
-        self.name_edit.setPlaceholderText("attendance_absent_notice")
-        self.language_combo = QComboBox(form_widget)
-        self._named(self.language_combo, "language", "Language")
+        self.name_edit = self._field(QLineEdit(form_widget), fields.NAME)
+        self.language_combo = self._field(QComboBox(form_widget), fields.LANGUAGE)
         self.language_combo.setEditable(True)
         self.language_combo.addItems(sorted(LANGUAGE_CODES))
         self.language_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.category_combo = QComboBox(form_widget)
-        self._named(self.category_combo, "category", "Category")
-        for category in Category:
-            self.category_combo.addItem(category.value, category)
-        self.format_combo = QComboBox(form_widget)
-        self._named(self.format_combo, "parameter_format", "Parameter format")
-        self.format_combo.addItem("Positional {{1}}", ParameterFormat.POSITIONAL)
-        self.format_combo.addItem("Named {{first_name}}", ParameterFormat.NAMED)
-        self.header_combo = QComboBox(form_widget)
-        self._named(self.header_combo, "header_format", "Header format")
-        for header in HeaderFormat:
-            self.header_combo.addItem(header.value.capitalize(), header)
-        self.header_edit = QLineEdit(form_widget)
-        self._named(self.header_edit, "header_text", "Header text")
-        self.header_edit.setPlaceholderText("Header text (TEXT headers)")
-        self.header_handle_edit = QLineEdit(form_widget)
-        self._named(self.header_handle_edit, "header_handle", "Header example handle")
-        self.header_handle_edit.setPlaceholderText("Upload handle of an example file")
+        # The choice combos carry the enum members as data (the draft's types).
+        self.category_combo = self._choices(form_widget, fields.CATEGORY, Category)
+        self.format_combo = self._choices(form_widget, fields.PARAMETER_FORMAT, ParameterFormat)
+        self.header_combo = self._choices(form_widget, fields.HEADER_FORMAT, HeaderFormat)
+        self.header_edit = self._field(QLineEdit(form_widget), fields.HEADER_TEXT)
+        self.header_handle_edit = self._field(QLineEdit(form_widget), fields.HEADER_HANDLE)
 
-        self.body_edit = QPlainTextEdit(form_widget)
-        self._named(self.body_edit, "body", "Body")
+        self.body_edit = self._field(QPlainTextEdit(form_widget), fields.BODY)
         self.body_edit.setPlaceholderText("Hello {{1}}, …")
         self.body_edit.setTabChangesFocus(True)
         self.body_edit.setMinimumHeight(120)
@@ -245,14 +235,9 @@ class TemplateEditor(QWidget):
         body_box.addWidget(self.body_edit, 1)
         body_box.addLayout(body_tools)
 
-        self.footer_edit = QLineEdit(form_widget)
-        self._named(self.footer_edit, "footer", "Footer")
-        self.header_keys_edit = QLineEdit(form_widget)
-        self._named(self.header_keys_edit, "header_keys", "Header parameter keys")
-        self.header_keys_edit.setPlaceholderText("Comma-separated, in order")
-        self.body_keys_edit = QLineEdit(form_widget)
-        self._named(self.body_keys_edit, "body_keys", "Body parameter keys")
-        self.body_keys_edit.setPlaceholderText("Comma-separated, in order: first_name, date")
+        self.footer_edit = self._field(QLineEdit(form_widget), fields.FOOTER)
+        self.header_keys_edit = self._field(QLineEdit(form_widget), fields.HEADER_KEYS)
+        self.body_keys_edit = self._field(QLineEdit(form_widget), fields.BODY_KEYS)
 
         self.samples_table = QTableWidget(0, 2, form_widget)
         self._named(self.samples_table, "samples", "Sample values")
@@ -293,23 +278,44 @@ class TemplateEditor(QWidget):
         buttons_box.addWidget(self.buttons_table)
         buttons_box.addLayout(button_bar)
 
-        form.addRow("&Name", self.name_edit)
-        form.addRow("&Language", self.language_combo)
-        form.addRow("&Category", self.category_combo)
-        form.addRow("Parameter &format", self.format_combo)
-        form.addRow("&Header", self.header_combo)
-        form.addRow("Header te&xt", self.header_edit)
-        form.addRow("Header e&xample", self.header_handle_edit)
-        form.addRow(self._buddy("&Body", self.body_edit, form_widget), body_box)
-        form.addRow("F&ooter", self.footer_edit)
-        form.addRow("Header &keys", self.header_keys_edit)
-        form.addRow("Body k&eys", self.body_keys_edit)
+        for spec, widget, cell in (
+                (fields.NAME, self.name_edit, None),
+                (fields.LANGUAGE, self.language_combo, None),
+                (fields.CATEGORY, self.category_combo, None),
+                (fields.PARAMETER_FORMAT, self.format_combo, None),
+                (fields.HEADER_FORMAT, self.header_combo, None),
+                (fields.HEADER_TEXT, self.header_edit, None),
+                (fields.HEADER_HANDLE, self.header_handle_edit, None),
+                (fields.BODY, self.body_edit, body_box),
+                (fields.FOOTER, self.footer_edit, None),
+                (fields.HEADER_KEYS, self.header_keys_edit, None),
+                (fields.BODY_KEYS, self.body_keys_edit, None)):
+            form.addRow(self._buddy(spec.label, widget, form_widget), cell or widget)
         form.addRow("&Samples", self.samples_table)
         form.addRow(self._buddy("B&uttons", self.buttons_table, form_widget), buttons_box)
+        # The platform's record fields: plain text, built from their declarations.
+        record_box = QGroupBox("Platform record", form_widget)
+        record_box.setObjectName("studio.record")
+        self.record = FormBinder.build(record_box, fields.RECORD_FIELDS)
+        form.addRow(record_box)
 
         self._form_scroll = QScrollArea(self)
         self._form_scroll.setWidgetResizable(True)
         self._form_scroll.setWidget(form_widget)
+
+    def _field[W: QWidget](self, widget: W, spec: FieldSpec) -> W:
+        """Name a content widget after its declaration and give it the declared help."""
+        self._named(widget, spec.key, spec.title)
+        widget.setToolTip(spec.help)
+        if spec.placeholder and hasattr(widget, "setPlaceholderText"):
+            widget.setPlaceholderText(spec.placeholder)
+        return widget
+
+    def _choices(self, parent: QWidget, spec: FieldSpec, kind: type[enum.Enum]) -> QComboBox:
+        combo = self._field(QComboBox(parent), spec)
+        for value, label in spec.choices:
+            combo.addItem(label, kind(value))
+        return combo
 
     @staticmethod
     def _buddy(text: str, buddy: QWidget, parent: QWidget) -> QLabel:
@@ -404,6 +410,7 @@ class TemplateEditor(QWidget):
             combo.currentIndexChanged.connect(self._on_edited)
         self.header_combo.currentIndexChanged.connect(self._on_header_format_changed)
         self.body_edit.textChanged.connect(self._on_edited)
+        self.record.on_changed = lambda _key: self._on_edited()
         self.samples_table.itemChanged.connect(self._on_sample_changed)
         self.buttons_table.itemChanged.connect(self._on_edited)
         self.remove_button.clicked.connect(self.remove_selected_button)
@@ -437,6 +444,8 @@ class TemplateEditor(QWidget):
             self.footer_edit.setText(draft.footer)
             self.header_keys_edit.setText(_join_keys(draft.header_keys))
             self.body_keys_edit.setText(_join_keys(draft.body_keys))
+            self.record.load({spec.key: getattr(draft, spec.key)
+                              for spec in fields.RECORD_FIELDS}, {})
             with QSignalBlocker(self.buttons_table):
                 self.buttons_table.setRowCount(0)
                 for button in draft.buttons:
@@ -453,8 +462,11 @@ class TemplateEditor(QWidget):
         header_format = self.header_combo.currentData()
         keys = self._keys_for_samples()
         samples = {k: v for k, v in self._samples.items() if v}
+        record = self.record.values()
         return dataclasses.replace(
             self._base,
+            **{spec.key: str(record[spec.key] or "").strip()
+               for spec in fields.STORED_RECORD_FIELDS},
             name=self.name_edit.text(),
             language=self.language_combo.currentText().strip(),
             category=self.category_combo.currentData(),
@@ -741,7 +753,7 @@ class TemplateEditor(QWidget):
             "body": self.body_edit, "footer": self.footer_edit, "buttons": self.buttons_table,
             "header_keys": self.header_keys_edit, "body_keys": self.body_keys_edit,
             "samples": self.samples_table,
-        }.get(field)
+        }.get(field) or self.record.widgets.get(field)
 
     def jump_to(self, finding: Finding) -> None:
         """Focus the field of `finding` and select its span (body: the text cursor)."""

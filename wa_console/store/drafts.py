@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
+from wa_console.core.templates.fields import STORED_RECORD_FIELDS
 from wa_console.core.templates.model import (
     Button,
     ButtonType,
@@ -79,7 +80,6 @@ class DraftRecord:
     rejected_reason: str | None
     updated_at: datetime | None  # draft_updated_at
     account_id: int = 0
-    sender_account: str | None = None
 
 
 # --- row <-> draft --------------------------------------------------------------------------
@@ -98,8 +98,9 @@ def _button_json(b: Button) -> dict[str, str]:
 def _columns(draft: TemplateDraft) -> dict[str, Any]:
     return {
         "name": draft.name, "language": draft.language, "category": draft.category.value,
-        "parameter_format": draft.parameter_format.value, "event_key": draft.event_key,
-        "description": draft.description, "header_format": draft.header_format.value,
+        "parameter_format": draft.parameter_format.value,
+        **{spec.key: getattr(draft, spec.key) for spec in STORED_RECORD_FIELDS},
+        "header_format": draft.header_format.value,
         "header_text": draft.header_text, "header_handle": draft.header_handle,
         "footer": draft.footer, "buttons": [_button_json(b) for b in draft.buttons],
         "header_keys": list(draft.header_keys), "body_keys": list(draft.body_keys),
@@ -128,12 +129,11 @@ def _record(row: MessageTemplate) -> DraftRecord:
                              url=b.get("url", ""), phone_number=b.get("phone_number", ""),
                              url_sample=b.get("url_sample", "")) for b in row.buttons or ()),
         header_keys=tuple(row.header_keys or ()), body_keys=tuple(row.body_keys or ()),
-        samples=dict(row.samples or {}), event_key=row.event_key or "",
-        description=row.description or "", external_id=row.meta_id or "")
+        samples=dict(row.samples or {}), external_id=row.meta_id or "",
+        **{spec.key: getattr(row, spec.key) or "" for spec in STORED_RECORD_FIELDS})
     return DraftRecord(id=row.id, version=row.version, draft=draft, meta_id=row.meta_id,
                        status=row.status, rejected_reason=row.rejected_reason,
-                       updated_at=_utc(row.draft_updated_at), account_id=row.account_id,
-                       sender_account=row.sender_account)
+                       updated_at=_utc(row.draft_updated_at), account_id=row.account_id)
 
 
 def _draft_row(session: Session, draft_id: int) -> MessageTemplate:
@@ -151,13 +151,13 @@ def _now() -> datetime:
 
 def save_draft(engine: Engine, account_id: int, draft: TemplateDraft,
                draft_id: int | None = None, expected_version: int | None = None,
-               sender_account: str | None = None, simulated: bool = False) -> DraftRecord:
+               simulated: bool = False) -> DraftRecord:
     """Create (draft_id None) or update a draft in one transaction and return it as stored.
 
     Updating with `expected_version` raises DraftConflict when the stored version differs (or
     the draft was deleted); without it the save overwrites. `simulated` is only used on create.
     """
-    values = {**_columns(draft), "sender_account": sender_account, "draft_updated_at": _now()}
+    values = {**_columns(draft), "draft_updated_at": _now()}
     with Session(engine) as session, session.begin():
         if draft_id is None:
             row = MessageTemplate(account_id=account_id, meta_id=None, status=None,
@@ -361,5 +361,4 @@ def duplicate_to_language(engine: Engine, draft_id: int, language: str) -> Draft
         row = _draft_row(session, draft_id)
         source, simulated = _record(row), bool(row.simulated)
     copy = replace(source.draft, language=language, external_id="")
-    return save_draft(engine, source.account_id, copy, sender_account=source.sender_account,
-                      simulated=simulated)
+    return save_draft(engine, source.account_id, copy, simulated=simulated)

@@ -129,6 +129,7 @@ class MessageTemplate(Base):
     # and never these; name, language, category and parameter_format are shared with Meta's state.
     event_key: Mapped[str | None] = mapped_column(String(120))
     sender_account: Mapped[str | None] = mapped_column(String(80))
+    provider_account: Mapped[str | None] = mapped_column(String(80))
     description: Mapped[str | None] = mapped_column(Text)
     header_format: Mapped[str | None] = mapped_column(String(20))
     header_text: Mapped[str | None] = mapped_column(Text)

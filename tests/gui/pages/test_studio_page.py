@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 
 from wa_console.core.templates.model import Category, HeaderFormat, TemplateDraft
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.studio import StudioPage
+from wa_console.gui.pages.studio import KEYS_MISMATCH_TEXT, StudioPage
 from wa_console.ops.context import OpContext
 from wa_console.ops.sync import sync_templates
 from wa_console.sandbox import SandboxServer
@@ -305,3 +305,45 @@ def test_drift_vs_approved_shows_body_edit(qtbot: Any, live: PageContext,
     qtbot.waitUntil(lambda: any(t.startswith("Body text:") for t in page.drift_texts()),
                     timeout=5000)
     assert not page.keys_warning.isVisibleTo(page)
+
+
+def test_drift_shows_sends_would_fail_when_keys_stop_matching(qtbot: Any, live: PageContext,
+                                                              make_page: Any) -> None:
+    """Dropping a body key of a draft opened from the approved order_update shows the red
+    'sends would fail' label; taking the keys from the text again hides it."""
+    sync_templates(OpContext(), live.store, live.account_id, base_url=live.base_url)
+    page = make_page(live, choose_synced=lambda rows: next(
+        r.id for r in rows if (r.name, r.language) == ("order_update", "en_US")))
+    with qtbot.waitSignal(page.data_changed, timeout=5000):
+        qtbot.mouseClick(page.open_synced_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.drift_texts() == ["No drift from the approved version"])
+    keys = page.editor.body_keys_edit.text()
+    assert "," in keys  # order_update has more than one body variable
+    page.editor.body_keys_edit.setText(keys.split(",")[0])
+    qtbot.waitUntil(lambda: page.keys_warning.isVisibleTo(page), timeout=5000)
+    assert page.keys_warning.text() == KEYS_MISMATCH_TEXT
+    page.editor.take_keys_from_text()
+    qtbot.waitUntil(lambda: not page.keys_warning.isVisibleTo(page), timeout=5000)
+
+
+def test_record_fields_are_edited_and_saved(qtbot: Any, ctx: PageContext, make_page: Any) -> None:
+    """The platform's record fields (declared in core/templates/fields.py) are typed into the
+    generic form and saved with the draft; the external ID is shown read-only."""
+    rec = drafts.save_draft(ctx.store.engine, ctx.account_id, VALID)
+    page = make_page(ctx)
+    open_saved(qtbot, page, rec)
+    record = page.editor.record.widgets
+    assert record["external_id"].isReadOnly()
+    typed = {"event_key": "attendance.absent", "sender_account": "+15550100001",
+             "provider_account": "Sandbox (simulated)", "description": "Absence notice"}
+    for key, text in typed.items():
+        record[key].clear()
+        qtbot.keyClicks(record[key], text)
+
+    def saved_record() -> dict[str, str]:
+        draft = drafts.load_draft(ctx.store.engine, rec.id).draft
+        return {key: getattr(draft, key) for key in typed}
+
+    qtbot.waitUntil(lambda: saved_record() == typed, timeout=5000)
+    qtbot.keyClicks(record["event_key"], " Now")
+    qtbot.waitUntil(lambda: "event_key.format" in {f.code for f in page.editor.findings()})

@@ -70,11 +70,13 @@ QUICK_FIX_LANGUAGE: Final = "use_suggested_language"
 # Field names, in display order (the sort order of findings).
 FIELDS: Final[tuple[str, ...]] = (
     "name", "language", "category", "header", "body", "footer", "buttons",
-    "header_keys", "body_keys", "samples",
+    "header_keys", "body_keys", "samples", "event_key",
 )
 _FIELD_ORDER: Final = {f: i for i, f in enumerate(FIELDS)}
 
 _NAME_BAD_CHAR: Final = re.compile(r"[^a-z0-9_]")
+# The platform's event keys: lowercase words joined by dots, e.g. attendance.absent.
+_EVENT_KEY: Final = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*")
 _WORD: Final = re.compile(r"[^\W_]+")
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
 _URL_START: Final = re.compile(r"https?://[^\s/{}]+", re.IGNORECASE)
@@ -551,6 +553,17 @@ def _samples(where: str, valid: tuple[Placeholder, ...], keys: tuple[str, ...],
                                "Use a single-line value."))
 
 
+def _event_key(draft: TemplateDraft, out: list[Finding]) -> None:
+    """The platform looks templates up by event key; a malformed one never matches an event."""
+    key = draft.event_key
+    if key and not _EVENT_KEY.fullmatch(key):
+        suggestion = re.sub(r"[^a-z0-9_.]+", "_", key.strip().lower()).strip("._")
+        out.append(Finding(
+            "event_key.format", WARNING, "event_key", (0, len(key)),
+            f"'{key}' is not an event key: keys are lowercase words joined by dots.",
+            f"Use the platform's key, e.g. {suggestion or 'attendance.absent'}."))
+
+
 def lint(draft: TemplateDraft) -> list[Finding]:
     """Every finding for `draft`, sorted by field (FIELDS order) then position.
 
@@ -574,6 +587,7 @@ def lint(draft: TemplateDraft) -> list[Finding]:
     _keys("body_keys", "body", draft.body, draft.body_keys, fmt, out)
     _samples("header", header_vars, draft.header_keys, draft, out)
     _samples("body", body_vars, draft.body_keys, draft, out)
+    _event_key(draft, out)
     # Placed findings in text order, then the ones about the field as a whole.
     out.sort(key=lambda f: (_FIELD_ORDER[f.field], f.span[0] if f.span else sys.maxsize))
     return out

@@ -72,5 +72,7 @@ class TemplateDraft:
     body_keys: tuple[str, ...] = ()
     samples: dict[str, str] = field(default_factory=dict)
     event_key: str = ""  # the platform event that uses it, e.g. attendance.absent
+    sender_account: str = ""  # names a sender: its label, display number or phone number ID
+    provider_account: str = ""  # the channel account (by name) that submits and sends it
     description: str = ""
     external_id: str = ""  # Meta's template ID once submitted/synced
