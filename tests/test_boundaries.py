@@ -16,7 +16,13 @@ QT_FREE = ["wa_console.core.schema", "wa_console.core.validation", "wa_console.c
            "wa_console.sandbox", "wa_console.sandbox.cli", "wa_console.core.readiness",
            "wa_console.ops.verify", "wa_console.ops.sync", "wa_console.ops.readiness",
            "wa_console.ops.check_cli", "wa_console.ops.provider", "wa_console.store.checks",
-           "wa_console.store.synced"]
+           "wa_console.store.synced", "wa_console.core.senders", "wa_console.store.senders",
+           "wa_console.store.recipients", "wa_console.store.test_sends", "wa_console.store.proofs",
+           "wa_console.ops.test_send", "wa_console.ops.webhook_check",
+           "wa_console.core.webhook_routing", "wa_console.core.consent",
+           "wa_console.store.preferences", "wa_console.store.messages", "wa_console.webhook.app",
+           "wa_console.webhook.server", "wa_console.webhook.cli",
+           "wa_console.webhook.proof_import"]
 
 
 @pytest.mark.parametrize("module", QT_FREE)

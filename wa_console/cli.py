@@ -1,5 +1,6 @@
 """`wa-console`: the command line. Without a subcommand it starts the GUI;
-`wa-console sandbox` runs the Graph API emulator.
+`wa-console sandbox` runs the Graph API emulator, `wa-console webhook serve` the webhook
+receiver.
 
 Kept light: `--version` and `--help` import neither Qt nor SQLAlchemy.
 """
@@ -46,6 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--live", action="store_true", help="run the checks against Meta first "
                        "(the sandbox emulator for sandbox accounts)")
     check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    webhook = commands.add_parser(
+        "webhook", help="the webhook receiver (`webhook serve`)",
+        description="Receive Meta's webhooks into the console's database.")
+    webhook_commands = webhook.add_subparsers(dest="webhook_command", metavar="ACTION",
+                                              required=True)
+    serve = webhook_commands.add_parser(
+        "serve", help="run the webhook receiver until Ctrl+C",
+        description="Answer Meta's verification request and store signed webhook POSTs in the "
+        "console's database (the same --db / WA_CONSOLE_DB_URL as the console). Meta calls "
+        "only HTTPS URLs: on a server, put it behind a TLS reverse proxy.")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
+    serve.add_argument("--db", dest="serve_db", metavar="URL",
+                       help="database URL (default: as the console)")
+    serve.add_argument("--account", dest="accounts", metavar="NAME", action="append",
+                       default=[], help="accept only this account's secrets (repeatable; "
+                       "default: all accounts)")
+    serve.add_argument("--path", default="/webhooks/whatsapp",
+                       help="callback path (default /webhooks/whatsapp)")
     return parser
 
 
@@ -55,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wa_console.ops.check_cli import run as run_check
 
         return run_check(args.db, args.account, args.live, args.json)
+    if args.command == "webhook":
+        from wa_console.webhook.cli import run as run_webhook
+
+        return run_webhook(args.serve_db or args.db, host=args.host, port=args.port,
+                           accounts=args.accounts, path=args.path)
     if args.command == "sandbox":
         from wa_console.sandbox.cli import run as run_sandbox
 

@@ -22,7 +22,8 @@ def server() -> Iterator[SandboxServer]:
 
 def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, server) -> None:
     """Create the sandbox account, Run all checks: readiness shows five requirements met,
-    the toggles stay disabled (webhook/sender unchecked), templates and phones are listed."""
+    the toggles stay disabled (no webhook callback, no sender), templates and phones are
+    listed, and each fix button shows the tab where the fix happens."""
     create_application()
     window = MainWindow(sqlite_url, base_url=server.base_url)
     window.prompts = ScriptedPrompts(window)
@@ -33,7 +34,8 @@ def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, serve
         qtbot.mouseClick(window.ui.createSandboxButton, Qt.MouseButton.LeftButton)  # click 1
     tabs = window.ui.accountTabs
     assert [tabs.tabText(i).replace("&", "") for i in range(tabs.count())] == [
-        "Settings", "Verify  sync", "Phone numbers", "Templates", "Template studio", "Readiness"]
+        "Settings", "Verify  sync", "Phone numbers", "Senders", "Templates", "Template studio",
+        "Webhooks", "Proofs", "Readiness"]
     verify, readiness = window.pages["verify"], window.pages["readiness"]
     tabs.setCurrentWidget(verify)  # click 2
     qtbot.waitUntil(lambda: verify.run_all_button.isEnabled(), timeout=10000)
@@ -56,6 +58,12 @@ def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, serve
     assert tabs.currentWidget() is window.ui.settingsTab
     readiness.action_requested.emit(Action.OPEN_TEMPLATES)
     assert tabs.currentWidget() is window.pages["studio"]
+    readiness.action_requested.emit(Action.CHECK_WEBHOOKS)
+    assert tabs.currentWidget() is window.pages["webhooks"]
+    readiness.action_requested.emit(Action.OPEN_SENDERS)
+    assert tabs.currentWidget() is window.pages["senders"]
+    window.pages["senders"].action_requested.emit("sync_account")  # a page names it by value
+    assert tabs.currentWidget() is verify
     window.close()
 
 

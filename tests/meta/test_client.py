@@ -79,7 +79,12 @@ def test_account_reads(server) -> None:
         numbers = client.phone_numbers(WABA)
         one = client.phone_number(PHONE)
         apps = client.subscribed_apps(WABA)
-        app_subs = client.app_subscriptions()
+        # Meta lists the subscription only once a callback URL is configured.
+        server.world.callback_url = "https://platform.example.org/webhooks/whatsapp"
+        try:
+            app_subs = client.app_subscriptions()
+        finally:
+            server.world.callback_url = None
     assert waba["id"] == WABA and waba["name"]
     assert len(numbers) >= 3 and PHONE in {n["id"] for n in numbers}
     assert all("name_status" in n for n in numbers)  # the extra fields were merged in

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.sandbox_account import PHONE
 from wa_console.core.credentials import SecretEdit
-from wa_console.core.readiness import ItemState, Requirement
+from wa_console.core.readiness import Action, ItemState, Requirement
 from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
 from wa_console.ops import check_cli
 from wa_console.ops.context import OpContext
@@ -51,21 +52,44 @@ def test_fresh_account_is_not_checked_anywhere(store) -> None:
     assert states[Requirement.CREDENTIAL_REFERENCE] is not ItemState.OK
 
 
-def test_run_all_brings_five_requirements_to_ok(store, server) -> None:
-    """Verify + both syncs make five items OK; webhook and sender stay honestly unchecked."""
-    progress: list[int] = []
-    result = run_all_checks(OpContext(report=lambda pct, text: progress.append(pct)), store,
-                            account_id(store), server.base_url)
-    assert result.stopped_at is None and len(result.steps) == 3
+def test_run_all_then_a_sender_makes_all_seven_ok(store, server) -> None:
+    """Run all (verify, syncs, Meta-side webhook check, self-test against the console's own
+    receiver) makes six items OK and the sender item failing with its fix; adding a sender of
+    the synced main number makes the sandbox account ready, never production ready."""
+    from wa_console.store.senders import create_sender
+    from wa_console.webhook.app import account_secrets
+    from wa_console.webhook.server import ReceiverServer
+
+    with ReceiverServer(store.engine, account_secrets(store), port=0) as receiver:
+        record = store.get(account_id(store))
+        store.save(record.id, record.version,
+                   {**record.values, "webhook_callback_url": receiver.url}, {})
+        server.world.callback_url = receiver.url  # the app's callback in the emulated dashboard
+        progress: list[int] = []
+        result = run_all_checks(OpContext(report=lambda pct, text: progress.append(pct)), store,
+                                record.id, server.base_url)
+    assert result.stopped_at is None and len(result.steps) == 5
     assert progress == sorted(progress) and progress[-1] <= 100
-    readiness = load_readiness(store, account_id(store))
+    readiness = load_readiness(store, record.id)
     states = {item.requirement: item.state for item in readiness.items}
-    assert {r for r, s in states.items() if s is ItemState.OK} == {
-        Requirement.PROVIDER_ACCOUNT, Requirement.IDENTITY, Requirement.CREDENTIAL_REFERENCE,
-        Requirement.APPROVED_TEMPLATES, Requirement.TEMPLATE_SYNC}
-    assert states[Requirement.WEBHOOK] is ItemState.NOT_CHECKED
-    assert states[Requirement.SENDER] is ItemState.NOT_CHECKED
-    assert not readiness.ready and not readiness.production_ready
+    assert {r for r, s in states.items() if s is not ItemState.OK} == {Requirement.SENDER}
+    assert states[Requirement.SENDER] is ItemState.FAILING
+    assert readiness.item(Requirement.SENDER).action is Action.OPEN_SENDERS
+
+    create_sender(store.engine, record.id, PHONE)
+    readiness = load_readiness(store, record.id)
+    assert readiness.ready and readiness.simulated and not readiness.production_ready
+    assert readiness.item(Requirement.SENDER).reason == "1 valid sender"
+
+
+def test_run_all_reports_an_unsubscribed_callback(store, server) -> None:
+    """With no app callback configured at Meta (the emulated dashboard) and no receiver, the
+    webhook item fails with Meta side's reason instead of staying 'not checked'."""
+    server.world.callback_url = None
+    result = run_all_checks(OpContext(), store, account_id(store), server.base_url)
+    assert result.stopped_at is None
+    item = load_readiness(store, account_id(store)).item(Requirement.WEBHOOK)
+    assert item.state is ItemState.FAILING and item.action is Action.CHECK_WEBHOOKS
 
 
 def test_run_all_stops_at_the_first_failure_with_its_fix(store, server) -> None:
@@ -99,8 +123,8 @@ def shared_sandbox_stopped() -> Iterator[None]:
 
 
 def test_check_command_exit_codes_and_json(store, sqlite_url, shared_sandbox_stopped) -> None:
-    """`check --live --json`: JSON checklist, exit 1 (webhook/sender unchecked); a wrong name
-    exits 2 with the account list."""
+    """`check --live --json`: JSON checklist, exit 1 (no receiver answers on the sandbox
+    account's callback and no sender exists); a wrong name exits 2 with the account list."""
     out, err = io.StringIO(), io.StringIO()
     code = check_cli.run(sqlite_url, NAME, live=True, as_json=True, out=out, err=err)
     doc = json.loads(out.getvalue())
@@ -108,7 +132,7 @@ def test_check_command_exit_codes_and_json(store, sqlite_url, shared_sandbox_sto
     assert doc["account"] == NAME and doc["simulated"] is True and doc["ready"] is False
     assert doc["run"]["stopped_at"] is None
     states = {i["requirement"]: i["state"] for i in doc["items"]}
-    assert list(states.values()).count("ok") == 5
+    assert list(states.values()).count("ok") == 5, doc["items"]
 
     table = io.StringIO()
     assert check_cli.run(sqlite_url, None, live=False, as_json=False, out=table,

@@ -23,6 +23,7 @@ class ScriptedPrompts(Prompts):
         self.session_ok = True
         self.reload_on_conflict = False
         self.path: str | None = None
+        self.signed_probe_ok = False
 
     def unsaved_changes(self, name: str) -> UnsavedChoice:
         self.asked.append(("unsaved", name))
@@ -52,6 +53,14 @@ class ScriptedPrompts(Prompts):
 
     def export_path(self, suggested: str) -> str | None:
         return self.path
+
+    def export_proof_path(self, suggested: str) -> str | None:
+        self.asked.append(("export_proof", suggested))
+        return self.path
+
+    def confirm_signed_probe(self, url: str) -> bool:
+        self.asked.append(("signed_probe", url))
+        return self.signed_probe_ok
 
     def import_path(self) -> str | None:
         return self.path

@@ -150,6 +150,25 @@ def _clean_phone(spec: FieldSpec, text: str) -> str:
     return e164
 
 
+class PhoneNumberError(ValueError):
+    """A phone number that cannot be used; the message says why (without a field label)."""
+
+
+def normalize_phone(text: str) -> str:
+    """`text` as E.164 by the settings' display-number rules (the console's one phone rule).
+
+    A number outside its country's numbering plan is still returned (the settings only warn:
+    plans change faster than the phonenumbers metadata); anything unusable raises
+    PhoneNumberError.
+    """
+    try:
+        return _clean_phone(FIELDS_BY_KEY["display_phone_number"], text.strip())
+    except _Invalid as exc:
+        if exc.value is not None:
+            return str(exc.value)
+        raise PhoneNumberError(str(exc)) from None
+
+
 def format_phone(e164: str) -> str:
     """E.164 to the international display form, e.g. +44 7911 123456."""
     try:

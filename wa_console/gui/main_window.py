@@ -48,8 +48,11 @@ PAGE_WELCOME, PAGE_SETTINGS = 0, 1
 ACCOUNT_PAGES = (
     ("verify", "&Verify && sync", "wa_console.gui.pages.verify", "VerifyPage"),
     ("phones", "&Phone numbers", "wa_console.gui.pages.phones", "PhonesPage"),
+    ("senders", "S&enders", "wa_console.gui.pages.senders", "SendersPage"),
     ("templates", "Te&mplates", "wa_console.gui.pages.templates", "TemplatesPage"),
     ("studio", "Template st&udio", "wa_console.gui.pages.studio", "StudioPage"),
+    ("webhooks", "&Webhooks", "wa_console.gui.pages.webhooks", "WebhooksPage"),
+    ("proofs", "Pr&oofs", "wa_console.gui.pages.proofs", "ProofsPage"),
     ("readiness", "Rea&diness", "wa_console.gui.pages.readiness", "ReadinessPage"),
 )
 
@@ -282,7 +285,10 @@ class MainWindow(QMainWindow):
             self.ui.accountTabs.addTab(page, title)
             self.pages[key] = page
             page.data_changed.connect(lambda key=key: self._on_page_data_changed(key))
-        self.pages["readiness"].action_requested.connect(self._on_action_requested)
+        for page in self.pages.values():
+            requested = getattr(page, "action_requested", None)
+            if requested is not None:
+                requested.connect(self._on_action_requested)
 
     def _update_pages(self) -> None:
         """Give every page the account now shown (None while a new account is unsaved)."""
@@ -312,15 +318,16 @@ class MainWindow(QMainWindow):
                 page.refresh()
 
     def _on_action_requested(self, action: Any) -> None:
-        """A checklist item's fix button: show the tab where that fix happens."""
-        tab = {"OPEN_SETTINGS": "settings", "ENTER_TOKEN": "settings",
-               "VERIFY_PROVIDER": "verify", "SYNC_ACCOUNT": "verify", "SYNC_TEMPLATES": "verify",
-               "SUBSCRIBE_APP": "verify", "OPEN_PHONE_NUMBERS": "phones",
-               "OPEN_TEMPLATES": "studio"}.get(action.name)
-        if tab is None:
-            self.statusBar().showMessage(f"{action.label}: arrives with the webhook and senders "
-                                         "pages", 8000)
-            return
+        """A fix button (checklist item, a page's "sync first"): show the tab where that fix
+        happens. Pages may name the action by its value ("sync_account")."""
+        from wa_console.core.readiness import Action
+
+        action = Action(action) if isinstance(action, str) else action
+        tab = {Action.OPEN_SETTINGS: "settings", Action.ENTER_TOKEN: "settings",
+               Action.VERIFY_PROVIDER: "verify", Action.SYNC_ACCOUNT: "verify",
+               Action.SYNC_TEMPLATES: "verify", Action.SUBSCRIBE_APP: "verify",
+               Action.OPEN_PHONE_NUMBERS: "phones", Action.OPEN_TEMPLATES: "studio",
+               Action.CHECK_WEBHOOKS: "webhooks", Action.OPEN_SENDERS: "senders"}[action]
         widget = self.ui.settingsTab if tab == "settings" else self.pages[tab]
         self.ui.accountTabs.setCurrentWidget(widget)
 

@@ -83,6 +83,22 @@ class Prompts:
                                               "wa-console configuration (*.json)")
         return path or None
 
+    def export_proof_path(self, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export proof record", suggested,
+                                              "Proof record (*.json)")
+        return path or None
+
+    def confirm_signed_probe(self, url: str) -> bool:
+        """Before the webhook self-test POSTs signed events to a host that is not loopback."""
+        answer = QMessageBox.question(
+            self.parent, "Send signed test events?",
+            f"The self-test will POST three synthetic status events to {url}, one signed with "
+            "the app secret, as Meta would. Their ids start with "
+            "“wamid.WA-CONSOLE-SELF-TEST-” so the receiver can drop them. Send them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def import_path(self) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Import configuration", "",
                                               "wa-console configuration (*.json);;All files (*)")

@@ -216,7 +216,7 @@ class GraphClient:
                                     "language": {"code": language, "policy": "deterministic"}}
         if components:
             template["components"] = components
-        return self._send(phone_number_id, {"messaging_product": "whatsapp",
+        return self.send_payload(phone_number_id, {"messaging_product": "whatsapp",
                                             "recipient_type": "individual", "to": to,
                                             "type": "template", "template": template})
 
@@ -228,11 +228,15 @@ class GraphClient:
                                    "text": {"body": text, "preview_url": False}}
         if reply_to:
             payload["context"] = {"message_id": reply_to}
-        return self._send(phone_number_id, payload)
+        return self.send_payload(phone_number_id, payload)
 
-    def _send(self, phone_number_id: str, payload: dict) -> SendResult:
+    def send_payload(self, phone_number_id: str, payload: dict, *,
+                     single_attempt: bool = False) -> SendResult:
+        """POST a prebuilt `/messages` body as is (what a payload preview showed is what is
+        sent). `single_attempt`: no retry even of errors that are safe to retry (a guided test
+        send is resent only by the admin)."""
         body = self._call("POST", f"{phone_number_id}/messages", json_body=payload,
-                          outcome_matters=True)
+                          outcome_matters=True, max_attempts=1 if single_attempt else None)
         messages = body.get("messages") or [{}]
         contacts = body.get("contacts") or [{}]
         wamid = messages[0].get("id")
@@ -285,9 +289,11 @@ class GraphClient:
         return f"{self.config.base_url.rstrip('/')}/{self.config.version}/{path.lstrip('/')}"
 
     def _call(self, method: str, path: str, params: dict[str, str] | None = None,
-              json_body: Any = None, auth: bool = True, outcome_matters: bool = False) -> Any:
+              json_body: Any = None, auth: bool = True, outcome_matters: bool = False,
+              max_attempts: int | None = None) -> Any:
         """One Graph call with the retry policy. Returns the decoded JSON body."""
         cfg = self.config
+        limit = cfg.max_attempts if max_attempts is None else max_attempts
         stats = CallStats()
         self.last_call = stats
         attempt = 0
@@ -299,7 +305,7 @@ class GraphClient:
             try:
                 return self._once(method, path, params, json_body, auth, outcome_matters)
             except MetaError as exc:
-                if not exc.retryable or attempt >= cfg.max_attempts:
+                if not exc.retryable or attempt >= limit:
                     raise
                 delay = self._delay(attempt, exc)
                 if stats.waited + delay > cfg.max_total_wait:

@@ -60,6 +60,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER: Final = "X-Hub-Signature-256"
+# The webhook self-test's synthetic status events carry wamids with this prefix, so a receiver
+# can accept them (the probe checks that) without recording them as real messages.
+SELF_TEST_WAMID_PREFIX: Final = "wamid.WA-CONSOLE-SELF-TEST-"
 OBJECT_WABA: Final = "whatsapp_business_account"
 _PREFIX: Final = "sha256="
 _HEADER_LEN: Final = len(_PREFIX) + 64  # sha256= + 64 lowercase hex digits

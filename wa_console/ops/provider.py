@@ -28,10 +28,14 @@ def shared_sandbox() -> SandboxServer:
     global _sandbox
     with _sandbox_lock:
         if _sandbox is None or not _sandbox.running:
+            from wa_console.core.sandbox_defaults import SANDBOX_VALUES
             from wa_console.sandbox import SandboxServer, seeded_world
 
-            _sandbox = SandboxServer(seeded_world(templates=SANDBOX_TEMPLATES, seed=0),
-                                     host="127.0.0.1", port=0)
+            # The emulated app's callback is the sandbox account's: webhooks go to the local
+            # receiver (the Webhooks page starts it for sandbox accounts).
+            world = seeded_world(templates=SANDBOX_TEMPLATES, seed=0,
+                                 callback_url=str(SANDBOX_VALUES["webhook_callback_url"]))
+            _sandbox = SandboxServer(world, host="127.0.0.1", port=0)
             _sandbox.start()
         return _sandbox
 

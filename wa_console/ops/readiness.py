@@ -1,12 +1,13 @@
 """From stored state to the readiness checklist, and the "Run all checks" chain.
 
 `load_readiness` reads what Verify and the syncs stored and hands it to the pure
-`core.readiness.evaluate`; `run_all_checks` chains verify → sync account → sync templates,
-stopping at the first failure with its fix.
+`core.readiness.evaluate`; `run_all_checks` chains verify → sync account → sync templates →
+the webhook checks, stopping at the first failure of the first three with its fix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,24 +19,27 @@ from wa_console.core.readiness import (
     AccountSyncState,
     CheckKey,
     PhoneIdentity,
+    ProofState,
     Readiness,
     ReadinessInput,
     TemplateRequirement,
     TemplateState,
-    WebhookState,
     evaluate,
 )
 from wa_console.core.schema import CHANNEL_FIELDS
 from wa_console.core.templates.drift import keys_match
 from wa_console.core.templates.model import TemplateDraft
 from wa_console.ops.context import OpContext
+from wa_console.ops.webhook_check import webhook_state
 from wa_console.store import synced
 from wa_console.store.accounts import AccountStore
 from wa_console.store.checks import load_checks
 from wa_console.store.drafts import DraftError, DraftRecord, draft_from_components, list_drafts
 from wa_console.store.models import MessageTemplate
+from wa_console.store.proofs import list_proofs
 from wa_console.store.records import AccountRecord
 from wa_console.store.secrets import SecretStore, SecretStoreError
+from wa_console.store.senders import sender_state
 from wa_console.store.synced import SyncRunInfo
 
 
@@ -137,7 +141,8 @@ def load_readiness(store: AccountStore, account_id: int,
             record.refs.get(spec.key) is None if spec.secret
             else record.values.get(spec.key) in (None, "")))
     problem = _credential_problem(record, store.secrets)
-    rows = load_checks(engine, account_id)
+    # Verify provider's results only: the webhook checks are read by webhook_state below.
+    rows = load_checks(engine, account_id, keys=tuple(CheckKey))
     checks = tuple(row.as_check() for row in rows)
     expiry = next((r for r in rows if r.key == CheckKey.TOKEN_EXPIRY), None)
     expires_at = expiry.evidence.get("expires_at") if expiry else None
@@ -175,10 +180,20 @@ def load_readiness(store: AccountStore, account_id: int,
             required=_requirements(engine, account_id),
             last_error=_run_error(*template_runs),
             simulated=bool(template_runs[1] and template_runs[1].simulated)),
-        # Built by the webhook and sender issue; until then honestly "not checked".
-        webhook=WebhookState(),
-        senders=None,
+        webhook=webhook_state(engine, account_id),
+        # Senders are validated against the synced phone numbers: without an account sync
+        # there is nothing to validate them against yet.
+        senders=sender_state(engine, account_id) if account_runs[1] else None,
+        proof=_proof_state(engine, account_id),
     ))
+
+
+def _proof_state(engine: Engine, account_id: int) -> ProofState:
+    """The newest proven test sends, live and simulated (store.proofs)."""
+    proven = [p for p in list_proofs(engine, account_id) if p.verdict == "proven"]
+    live = max((p.created_at for p in proven if not p.simulated), default=None)
+    simulated = max((p.created_at for p in proven if p.simulated), default=None)
+    return ProofState(live_proven_at=live, simulated_proven_at=simulated)
 
 
 @dataclass
@@ -192,18 +207,28 @@ class RunAllResult:
 
 
 def run_all_checks(ctx: OpContext, store: AccountStore, account_id: int,
-                   base_url: str | None = None) -> RunAllResult:
-    """Verify → sync account → sync templates; stops at the first failure, with its fix."""
+                   base_url: str | None = None,
+                   allow_signed_probe: Callable[[str], bool] = lambda _url: False
+                   ) -> RunAllResult:
+    """Verify → sync account → sync templates → webhooks (Meta side, then the self-test).
+
+    Stops at the first failure of the first three, with its fix (later steps would only repeat
+    it). The webhook checks store their findings for the checklist and never stop the chain.
+    `allow_signed_probe(url)` is asked before signed probes go to a host that is not loopback;
+    by default they are skipped (headless runs cannot ask).
+    """
     from wa_console.meta.errors import MetaError
     from wa_console.ops.sync import sync_channel_account, sync_templates
     from wa_console.ops.verify import verify_provider
+    from wa_console.ops.webhook_check import check_meta_side, self_test
 
     result = RunAllResult()
     parent = ctx.report
+    total = 5
 
     def step(index: int, name: str) -> OpContext:
         def report(pct: int, text: str) -> None:
-            overall = (index * 100 + max(pct, 0)) // 3
+            overall = (index * 100 + max(pct, 0)) // total
             parent(overall, f"{name}: {text}")
         return OpContext(report=report, cancelled=ctx.cancelled, now=ctx.now)
 
@@ -221,4 +246,9 @@ def run_all_checks(ctx: OpContext, store: AccountStore, account_id: int,
             result.stopped_at, result.reason, result.fix = name, str(exc), exc.fix
             return result
         result.steps.append(name)
+    check_meta_side(step(3, "Check webhooks (Meta side)"), store, account_id, base_url)
+    result.steps.append("Check webhooks (Meta side)")
+    self_test(step(4, "Webhook self-test"), store, account_id,
+              allow_signed_probe=allow_signed_probe)
+    result.steps.append("Webhook self-test")
     return result

@@ -297,7 +297,9 @@ def waba_full(waba: Waba, world: World) -> dict[str, Any]:
 
 def phone_full(phone: PhoneNumber, world: World) -> dict[str, Any]:
     waba = world.wabas.get(phone.waba_id)
-    hook: dict[str, Any] = {"application": world.callback_url or world.app.dashboard_callback_url}
+    hook: dict[str, Any] = {}
+    if world.callback_url:
+        hook["application"] = world.callback_url
     if waba is not None and waba.override_callback_uri:
         hook["whatsapp_business_account"] = waba.override_callback_uri
     if phone.override_callback_uri:
@@ -802,12 +804,16 @@ class GraphApp:
     def _app_subscriptions_get(self, req: Request, version: str, principal: Any, app: App,
                                params: dict[str, Any]) -> dict[str, Any]:
         self._app_token_only(principal, app)
-        if not app.subscription_active:
+        with self.world.lock:
+            callback_url = self.world.callback_url
+        # No callback URL, no subscription: the same rule webhook_target delivers by (an
+        # inactive subscription is listed, and delivers nothing).
+        if not callback_url:
             return {"data": []}
         return {"data": [{
             "object": "whatsapp_business_account",
-            "callback_url": self.world.callback_url or app.dashboard_callback_url,
-            "active": True,
+            "callback_url": callback_url,
+            "active": app.subscription_active,
             "fields": [{"name": f, "version": self.world.graph_version}
                        for f in app.subscription_fields]}]}
 
@@ -837,8 +843,8 @@ class GraphApp:
     def _app_subscriptions_delete(self, req: Request, version: str, principal: Any, app: App,
                                   params: dict[str, Any]) -> dict[str, Any]:
         self._app_token_only(principal, app)
-        with self.world.lock:
-            app.subscription_active = False
+        with self.world.lock:  # Meta drops the subscription, callback URL included
+            self.world.callback_url = None
         return {"success": True}
 
     # --- business -----------------------------------------------------------------------------

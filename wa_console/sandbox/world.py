@@ -156,8 +156,8 @@ class App:
     name: str
     secret: str
     verify_token: str
-    dashboard_callback_url: str  # shown by GET /{app-id}/subscriptions when callback_url is None
     subscription_fields: list[str] = field(default_factory=lambda: list(APP_FIELDS))
+    # False: the subscription is listed with "active": false and delivers nothing.
     subscription_active: bool = True
     simulated: bool = True
 
@@ -268,7 +268,10 @@ class WebhookDelivery:
 class World:
     """All simulated state. Build one with `seeded_world()`; tune the knobs as attributes.
 
-    Knobs: `callback_url` (app webhook URL; None = send nothing to the app URL),
+    Knobs: `callback_url` (the app's webhook callback URL, as in the App Dashboard: the one
+    place that decides it; GET /{app}/subscriptions and phone webhook_configuration report it,
+    and app-routed webhooks go to it; None = the app has no callback, so it has no webhook
+    subscription and nothing is sent to an app URL),
     `review_delay` (s before a created/edited template is reviewed; 0 = at once),
     `status_delays` ({"sent"|"delivered"|"read": s after the previous status}; None stops
     there), `fail_recipients` ({digits: error code} -> a failed status instead),
@@ -994,12 +997,14 @@ def _fixed_templates(waba_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def seeded_world(templates: int = 200, seed: int = 0) -> World:
+def seeded_world(templates: int = 200, seed: int = 0,
+                 callback_url: str | None = None) -> World:
     """A deterministic world for `seed`, with `templates` generated templates on the main WABA
     (plus the fixed ones: hello_world, order_update en_US/pt_BR, appointment_reminder (NAMED),
     welcome_offer, verification_code, spring_sale (PAUSED), draft_notice (PENDING),
     rejected_offer (REJECTED)). IDs and credentials of the main WABA, phone number and app are
-    exactly those of wa_console.core.sandbox_defaults."""
+    exactly those of wa_console.core.sandbox_defaults. `callback_url`: the app's callback URL
+    (default None: no app callback, so no webhook is sent until a test or the CLI sets one)."""
     if templates < 0:
         raise ValueError("templates must be >= 0")
     rng = random.Random(seed)
@@ -1053,8 +1058,8 @@ def seeded_world(templates: int = 200, seed: int = 0) -> World:
         world.phone_numbers[phone.id] = phone
     world.apps[app_id] = App(
         id=app_id, name="WA Console Sandbox (simulated)", secret=SANDBOX_SECRETS["app_secret"],
-        verify_token=SANDBOX_SECRETS["webhook_verify_token"],
-        dashboard_callback_url=str(SANDBOX_VALUES["webhook_callback_url"]))
+        verify_token=SANDBOX_SECRETS["webhook_verify_token"])
+    world.callback_url = callback_url
 
     now = int(time.time())
     both = [SCOPE_MANAGEMENT, SCOPE_MESSAGING]

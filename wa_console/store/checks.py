@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from wa_console.store.times import as_utc
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -88,11 +90,6 @@ def load_checks(engine: Engine, account_id: int,
         return [CheckResultData(key=row.key, outcome=row.outcome,  # type: ignore[arg-type]
                                 detail=row.detail, fix=row.fix,
                                 evidence=dict(row.evidence or {}),
-                                checked_at=_aware(row.checked_at),
+                                checked_at=as_utc(row.checked_at),
                                 simulated=bool(row.simulated))
                 for row in session.scalars(query.order_by(CheckResult.id))]
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -38,6 +38,7 @@ from wa_console.core.templates.model import (
 from wa_console.core.templates.placeholders import placeholder_keys
 from wa_console.store.accounts import AccountError, ConflictError
 from wa_console.store.models import MessageTemplate
+from wa_console.store.times import as_utc
 
 __all__ = [
     "DraftConflict",
@@ -84,11 +85,6 @@ class DraftRecord:
 
 # --- row <-> draft --------------------------------------------------------------------------
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
 
 def _button_json(b: Button) -> dict[str, str]:
     return {"type": b.type.value, "text": b.text, "url": b.url,
@@ -133,7 +129,7 @@ def _record(row: MessageTemplate) -> DraftRecord:
         **{spec.key: getattr(row, spec.key) or "" for spec in STORED_RECORD_FIELDS})
     return DraftRecord(id=row.id, version=row.version, draft=draft, meta_id=row.meta_id,
                        status=row.status, rejected_reason=row.rejected_reason,
-                       updated_at=_utc(row.draft_updated_at), account_id=row.account_id)
+                       updated_at=as_utc(row.draft_updated_at), account_id=row.account_id)
 
 
 def _draft_row(session: Session, draft_id: int) -> MessageTemplate:

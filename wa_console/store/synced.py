@@ -29,13 +29,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from wa_console.store.models import MessageTemplate, PhoneNumber, SyncRun, WabaSnapshot
+from wa_console.store.times import as_utc
 
 KIND_ACCOUNT = "account"
 KIND_TEMPLATES = "templates"
@@ -172,13 +173,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite gives DateTime(timezone=True) back naive; everything stored is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _text(value: Any) -> str | None:
     """Meta's enums may grow: store any value verbatim (as text), None when absent."""
     if value is None:
@@ -227,7 +221,7 @@ def _phone_values(p: Mapping[str, Any]) -> dict[str, Any]:
 
 def _run_info(row: SyncRun) -> SyncRunInfo:
     return SyncRunInfo(id=row.id, account_id=row.account_id, kind=row.kind,
-                       started_at=_utc(row.started_at), finished_at=_utc(row.finished_at),
+                       started_at=as_utc(row.started_at), finished_at=as_utc(row.finished_at),
                        outcome=row.outcome, counts=dict(row.counts or {}), detail=row.detail,
                        simulated=bool(row.simulated))
 
@@ -394,7 +388,7 @@ def latest_waba(engine: Engine, account_id: int) -> WabaInfo | None:
                         business_verification_status=row.business_verification_status,
                         message_template_namespace=row.message_template_namespace,
                         timezone_id=row.timezone_id, currency=row.currency,
-                        synced_at=_utc(row.synced_at), simulated=bool(row.simulated))
+                        synced_at=as_utc(row.synced_at), simulated=bool(row.simulated))
 
 
 def phone_numbers(engine: Engine, account_id: int) -> list[PhoneInfo]:
@@ -409,7 +403,7 @@ def phone_numbers(engine: Engine, account_id: int) -> list[PhoneInfo]:
                           quality_rating=r.quality_rating, status=r.status,
                           messaging_limit_tier=r.messaging_limit_tier,
                           throughput_level=r.throughput_level, platform_type=r.platform_type,
-                          account_mode=r.account_mode, synced_at=_utc(r.synced_at),
+                          account_mode=r.account_mode, synced_at=as_utc(r.synced_at),
                           simulated=bool(r.simulated)) for r in rows]
 
 

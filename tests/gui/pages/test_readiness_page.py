@@ -95,14 +95,17 @@ def test_fresh_account_shows_seven_unchecked_items(open_page) -> None:
 
 
 def test_after_run_all_five_items_are_ok_and_toggles_stay_greyed(open_page, ctx, server) -> None:
-    """After Run all: five OK (no button), webhook/sender not checked; toggles greyed, explained."""
+    """After Run all against an emulator with no app callback and no sender: five OK (no
+    button), webhook and sender failing with their fixes; toggles greyed, explained; the proof
+    line says there is none."""
     result = run_all_checks(OpContext(), ctx.store, ctx.account_id, server.base_url)
     assert result.stopped_at is None
     page = open_page()
     shown = states(page)
     assert [r for r, s in shown.items() if s is not ItemState.OK] == [
         Requirement.WEBHOOK, Requirement.SENDER]
-    assert shown[Requirement.WEBHOOK] is shown[Requirement.SENDER] is ItemState.NOT_CHECKED
+    assert shown[Requirement.WEBHOOK] is shown[Requirement.SENDER] is ItemState.FAILING
+    assert page.proof.text() == "Production proof: no; run the guided test send and reply"
     assert not page.rows[Requirement.TEMPLATE_SYNC].button.isVisible()
     assert page.rows[Requirement.SENDER].button.text() == "Open senders"
     assert page.headline.text().startswith("Not ready: 2 of 7")
