@@ -31,3 +31,12 @@ def open_window(qtbot, sqlite_url: str) -> Iterator[Callable[..., MainWindow]]:
         window.dirty = False
         window.close()
         window.store.engine.dispose() if window.store else None
+
+
+@pytest.fixture(autouse=True)
+def no_receiver_autostart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows in tests do not start the sandbox's local receiver on its fixed port (one test
+    switches it back on, on a free port)."""
+    from wa_console.gui.pages.webhooks import WebhooksPage
+
+    monkeypatch.setattr(WebhooksPage, "autostart_for_sandbox", False)

@@ -150,6 +150,26 @@ def test_receiver_port_in_use_is_reported(qtbot, ctx) -> None:
     assert page.receiver_button.isEnabled() and page.receiver_button.text() == "Start receiver"
 
 
+def test_receiver_starts_by_itself_for_a_sandbox_account(qtbot, ctx, monkeypatch) -> None:
+    """A sandbox account's page starts the local receiver once, without a click; a second
+    context does not start another."""
+    monkeypatch.setattr(WebhooksPage, "autostart_for_sandbox", True)
+    page = WebhooksPage()
+    page.prompts = ScriptedPrompts(page)
+    qtbot.addWidget(page)
+    page.port_spin.setValue(0)  # a free port here; 8765 in the console
+    with qtbot.waitSignal(page.receiver_changed, timeout=WAIT):
+        page.set_context(ctx)
+    receiver = page.receiver
+    assert receiver is not None and receiver.running
+    assert page.receiver_status.text() == f"Listening on {receiver.url}."
+    page.set_context(None)
+    page.set_context(ctx)
+    assert page.receiver is receiver
+    page.shutdown()
+    assert not receiver.running
+
+
 def _status_body(wamid: str = "wamid.IMPORTED-1") -> bytes:
     value = {"messaging_product": "whatsapp",
              "metadata": {"display_phone_number": "15550100001", "phone_number_id": PHONE},

@@ -1,7 +1,8 @@
 """The account's pages beside Settings: Verify & sync, Phone numbers, Templates, Readiness.
 
 Each page is a QWidget with `set_context(ctx)`, called by the main window whenever the shown
-account changes (ctx None: no account). Pages read and write storage and talk to Meta only
+account changes (ctx None: no account), and `refresh()`, called when another page changed stored
+state. Pages read and write storage and talk to Meta only
 through `gui.tasks.run_task` (never on the GUI thread), and announce changes they made with
 their `data_changed` signal so the other pages refresh.
 """

@@ -361,6 +361,11 @@ class VerifyPage(QWidget):
             self._action = None
 
     # --- stored state -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Another page changed stored state (a sync from the Senders page's hint, say)."""
+        if self.ctx is not None and not self.busy:
+            self.reload()
+
     def reload(self, then: Callable[[], None] | None = None) -> None:
         """Re-read the checks and last runs (storage pool), show them and emit `loaded`; then
         call `then` (also when the read failed; not when the account changed meanwhile)."""

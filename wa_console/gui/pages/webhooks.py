@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
@@ -41,13 +42,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
 
 CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
 SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001 (en dash)
-DEFAULT_RECEIVER_PORT: Final = 8765
+# The sandbox account's callback URL names the local receiver's default port (8765).
+DEFAULT_RECEIVER_PORT: Final = urlsplit(str(SANDBOX_VALUES["webhook_callback_url"])).port or 8765
 POLL_MS: Final = 500
 
 META: Final = "meta"
@@ -124,8 +127,11 @@ class WebhooksPage(QWidget):
 
     Attributes:
         resolve: host name → addresses for the loopback decision (tests replace it).
+        autostart_for_sandbox: start the local receiver when a sandbox account is first shown
+            (tests switch it off so that parallel windows do not race for the port).
     """
 
+    autostart_for_sandbox = True
     data_changed = Signal()
     action_finished = Signal(str)
     loaded = Signal()
@@ -144,6 +150,7 @@ class WebhooksPage(QWidget):
         self._rows: list[ResultRow] = []
         self.receiver: Any = None  # wa_console.webhook.server.ReceiverServer while running
         self._receiver_busy = False
+        self._autostarted = False
         self._asker = _Asker(self)
         self._asker.asked.connect(self._on_signed_probe_asked)
         self._build()
@@ -306,6 +313,12 @@ class WebhooksPage(QWidget):
         self._update_receiver()
         if ctx is not None:
             self.reload()
+            if ctx.sandbox and self.autostart_for_sandbox and not self._autostarted:
+                # The emulator posts the sandbox account's webhooks to the local receiver's
+                # default URL; starting it saves the newcomer a step. Once per window: a port
+                # in use is reported, not retried on every account switch.
+                self._autostarted = True
+                self.start_receiver()
 
     def refresh(self) -> None:
         """Another page changed stored state: re-read the results."""
