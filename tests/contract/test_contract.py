@@ -77,6 +77,7 @@ CLIENT_METHODS: dict[str, tuple[str, ...]] = {
     "delete_template": ("deleteTemplateByName",),
     "send_template": ("sendMessage",),
     "send_text": ("sendMessage",),
+    "send_payload": ("sendMessage",),
 }
 # Public GraphClient callables that are plumbing, not endpoints.
 CLIENT_PLUMBING = {"close", "url", "paginate", "app_access_token"}

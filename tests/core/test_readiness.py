@@ -462,6 +462,16 @@ def test_live_headline() -> None:
     assert evaluate(world()).headline == "Ready"
 
 
+def test_template_sender_links_are_advisories_not_blockers() -> None:
+    """A template naming a missing sender is advised (fix: open templates); the sender item
+    stays OK while a valid sender exists."""
+    text = "Template 'hello' (en_US): sender account 'Nobody' names no sender of this account"
+    result = evaluate(world(senders=SenderState(valid_count=1, template_links=(text,))))
+    assert result.ready
+    assert [(a.requirement, a.reason, a.action) for a in result.advisories] == [
+        (Requirement.SENDER, text, Action.OPEN_TEMPLATES)]
+
+
 def test_production_proof_line_counts_only_live_proofs() -> None:
     """ "Production proof: yes (date)" only for a live proof on a live account; a sandbox proof
     is named simulated, and no proof says what to run."""

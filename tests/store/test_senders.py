@@ -170,7 +170,10 @@ def test_template_sender_links_by_label_number_or_id(store, synced, server) -> N
                                   "  "])}
     problems = template_sender_problems(store.engine, synced)
     assert set(problems) == {ids["Nobody"]}
-    assert "'Nobody' names no sender of this account" in problems[ids["Nobody"]]
+    assert problems[ids["Nobody"]].startswith(
+        "Template 't4' (en_US): sender account 'Nobody' names no sender of this account")
+    # Readiness shows each broken link as an advisory of the sender item.
+    assert sender_state(store.engine, synced).template_links == (problems[ids["Nobody"]],)
 
     world = server.world
     with world.lock:

@@ -219,10 +219,13 @@ class SenderState:
     Attributes:
         valid_count: Senders whose number is a CONNECTED phone of this WABA found by the sync.
         problem: Admin-facing sentence about the first invalid sender, if any.
+        template_links: Template records whose Sender account names a missing or invalid
+            sender, one sentence each (advisories: the platform would send them from nowhere).
     """
 
     valid_count: int
     problem: str | None = None
+    template_links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -948,6 +951,8 @@ def _sender(ctx: _Context) -> tuple[list[_Finding], str]:
         return [_Finding(ItemState.FAILING, reason, Action.OPEN_SENDERS)], ""
     if senders.problem:
         ctx.advise(Requirement.SENDER, senders.problem, Action.OPEN_SENDERS)
+    for text in senders.template_links:
+        ctx.advise(Requirement.SENDER, text, Action.OPEN_TEMPLATES)
     n = senders.valid_count
     return [], f"{n} valid sender{'s' if n != 1 else ''}"
 

@@ -258,7 +258,9 @@ def sender_state(engine: Engine, account_id: int) -> SenderState:
     invalid = next((s for s in senders if not s.valid), None)
     problem = (f"Sender '{invalid.label}': {invalid.validation.errors[0]}"
                if invalid is not None else None)
-    return SenderState(valid_count=sum(s.valid for s in senders), problem=problem)
+    return SenderState(valid_count=sum(s.valid for s in senders), problem=problem,
+                       template_links=tuple(template_sender_problems(engine, account_id)
+                                            .values()))
 
 
 def find_sender(senders: list[SenderInfo], text: str) -> SenderInfo | None:
@@ -288,20 +290,22 @@ def template_sender_problems(engine: Engine, account_id: int) -> dict[int, str]:
 
     senders = list_senders(engine, account_id)
     with Session(engine) as session:
-        links = session.execute(select(MessageTemplate.id, MessageTemplate.sender_account).where(
+        links = session.execute(select(
+            MessageTemplate.id, MessageTemplate.name, MessageTemplate.language,
+            MessageTemplate.sender_account).where(
             MessageTemplate.account_id == account_id,
             MessageTemplate.sender_account.is_not(None))).all()
     problems: dict[int, str] = {}
-    for template_id, text in links:
+    for template_id, name, language, text in links:
         if not (text or "").strip():
             continue
         sender = find_sender(senders, text)
+        where = f"Template '{name}' ({language}): sender account '{text.strip()}'"
         if sender is None:
             problems[template_id] = (
-                f"Sender account '{text.strip()}' names no sender of this account: add it on the "
-                "Senders page, or type a sender's label, display number or phone number ID.")
+                f"{where} names no sender of this account: add it on the Senders page, or type "
+                "a sender's label, display number or phone number ID.")
         elif not sender.valid:
-            problems[template_id] = (f"Sender account '{text.strip()}' is the sender "
-                                     f"'{sender.label}', which cannot send: "
-                                     f"{sender.validation.errors[0]}")
+            problems[template_id] = (f"{where} is the sender '{sender.label}', which cannot "
+                                     f"send: {sender.validation.errors[0]}")
     return problems

@@ -84,13 +84,15 @@ class _Stored:
 
 
 def _read_stored(store: Any, account_id: int) -> _Stored:
+    from wa_console.core.readiness import CheckKey
     from wa_console.store.checks import load_checks
     from wa_console.store.synced import last_sync_run, last_sync_runs
 
     runs = last_sync_runs(store.engine, account_id)
     ok_runs = {kind: run for kind in runs
                if (run := last_sync_run(store.engine, account_id, kind, outcome="ok"))}
-    return _Stored(load_checks(store.engine, account_id), runs, ok_runs)
+    # Verify provider's checks only; the webhook checks have their own page.
+    return _Stored(load_checks(store.engine, account_id, keys=tuple(CheckKey)), runs, ok_runs)
 
 
 def _when(moment: datetime) -> str:
@@ -491,7 +493,8 @@ def _summary(action: str, result: Any) -> str:
     if isinstance(result, RunAllResult):
         if result.stopped_at is not None:
             return f"Run all checks stopped at {_step_name(result.stopped_at)}; see below."
-        return "All checks ran: provider verified, account and templates synced."
+        return ("All checks ran: provider verified, account and templates synced, webhooks "
+                "checked (results on the Webhooks page).")
     return f"{ACTION_LABELS.get(action, action)} done."
 
 
