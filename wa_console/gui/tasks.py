@@ -133,3 +133,34 @@ def while_alive(widget: QObject, fn: Callable[..., None]) -> Callable[..., None]
             fn(*args)
 
     return call
+
+
+class LatestOnly:
+    """A page's loads, newest wins: `next()` starts a generation (another account was shown, a
+    new load began); callbacks wrapped by `current(fn)` run only while no newer generation has
+    begun and the widget still exists, so a slow load of the previous account never overwrites
+    the page."""
+
+    def __init__(self, widget: QObject) -> None:
+        self._widget = widget
+        self.generation = 0
+
+    def next(self) -> None:
+        self.generation += 1
+
+    def current(self, fn: Callable[..., None]) -> Callable[..., None]:
+        generation = self.generation
+
+        def call(*args: Any) -> None:
+            if generation == self.generation:
+                fn(*args)
+
+        return while_alive(self._widget, call)
+
+    def load(self, work: Callable[[TaskContext], Any], pool: QThreadPool,
+             on_success: Callable[[Any], None],
+             on_failure: Callable[[BaseException], None]) -> TaskHandle:
+        """Run `work` on `pool` as the newest load; only its results are delivered."""
+        self.next()
+        return run_task(work, pool=pool, on_success=self.current(on_success),
+                        on_failure=self.current(on_failure))

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.gui.pages import PageContext
 from wa_console.gui.prompts import Prompts
-from wa_console.gui.tasks import run_task, while_alive
+from wa_console.gui.tasks import LatestOnly
 
 COLUMNS: Final = ("Date", "Verdict", "Mode", "Template", "Recipient", "wamid")
 EMPTY_TEXT: Final = "No proof yet — run a test send to make one."
@@ -59,7 +59,7 @@ class ProofsPage(QWidget):
         self.wizard_factory = wizard_factory
         self.wizard: Any = None
         self.proofs: list[Any] = []
-        self._generation = 0
+        self._loads = LatestOnly(self)
 
         outer = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -116,7 +116,7 @@ class ProofsPage(QWidget):
     # --- the page contract ----------------------------------------------------------------------
     def set_context(self, ctx: PageContext | None) -> None:
         self.ctx = ctx
-        self._generation += 1
+        self._loads.next()
         self._fill([])
         self._set_enabled()
         if ctx is None:
@@ -128,22 +128,16 @@ class ProofsPage(QWidget):
         ctx = self.ctx
         if ctx is None:
             return
-        self._generation += 1
-        generation = self._generation
 
         def work(_task: Any) -> list[Any]:
             from wa_console.store.proofs import list_proofs
 
             return list_proofs(ctx.store.engine, ctx.account_id)
 
-        run_task(work, pool=ctx.storage_pool,
-                 on_success=while_alive(self, lambda rows: self._loaded(generation, rows)),
-                 on_failure=while_alive(self, lambda exc: self._failed(generation, exc)))
+        self._loads.load(work, ctx.storage_pool, self._loaded, self._failed)
 
     # --- showing ----------------------------------------------------------------------------------
-    def _loaded(self, generation: int, proofs: Sequence[Any]) -> None:
-        if generation != self._generation:
-            return
+    def _loaded(self, proofs: Sequence[Any]) -> None:
         self._fill(list(proofs))
         live = sum(1 for p in proofs if p.counts_as_production_proof)
         self.message.setText(EMPTY_TEXT if not proofs else
@@ -151,9 +145,7 @@ class ProofsPage(QWidget):
                              f"trip. Sandbox records are {SIMULATED_LABEL}.")
         self.refreshed.emit()
 
-    def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
+    def _failed(self, exc: BaseException) -> None:
         self.message.setText(f"Could not load the proofs: {exc}")
         self.refreshed.emit()
 

@@ -44,7 +44,7 @@ from wa_console.core.readiness import (
     gate,
 )
 from wa_console.gui.pages import PageContext
-from wa_console.gui.tasks import run_task, while_alive
+from wa_console.gui.tasks import LatestOnly, run_task, while_alive
 
 # The state mark of a checklist item: text (never colour alone) and colour.
 STATE_TEXT: Final[Mapping[ItemState, str]] = {
@@ -133,7 +133,7 @@ class ReadinessPage(QWidget):
         self.toggles: dict[str, bool] = {}
         self.gates: dict[str, FeatureGate] = {}
         self.readiness_loader: ReadinessLoader | None = None
-        self._generation = 0
+        self._loads = LatestOnly(self)
         self._saving: set[str] = set()
 
         outer = QVBoxLayout(self)
@@ -223,7 +223,7 @@ class ReadinessPage(QWidget):
     def set_context(self, ctx: PageContext | None) -> None:
         """Show another account (None: no account); loads its checklist in the background."""
         self.ctx = ctx
-        self._generation += 1
+        self._loads.next()
         self._saving.clear()
         self._clear()
         if ctx is not None:
@@ -235,8 +235,6 @@ class ReadinessPage(QWidget):
         ctx = self.ctx
         if ctx is None:
             return
-        self._generation += 1
-        generation = self._generation
         loader = self.readiness_loader
 
         def work(_task: Any) -> tuple[Readiness, dict[str, bool]]:
@@ -249,9 +247,8 @@ class ReadinessPage(QWidget):
         self.status.setText("Loading readiness…")
         self.status.setStyleSheet("")
         self.status.show()
-        run_task(work, pool=ctx.storage_pool,
-                 on_success=while_alive(self, lambda result: self._loaded(generation, *result)),
-                 on_failure=while_alive(self, lambda exc: self._load_failed(generation, exc)))
+        self._loads.load(work, ctx.storage_pool, lambda result: self._loaded(*result),
+                         self._load_failed)
 
     # --- showing --------------------------------------------------------------------------------
     def _clear(self) -> None:
@@ -274,8 +271,8 @@ class ReadinessPage(QWidget):
             box.setText(next(f.label for f in FEATURES if f.key == box.objectName()))
             box.setStyleSheet("")
 
-    def _loaded(self, generation: int, readiness: Readiness, toggles: dict[str, bool]) -> None:
-        if generation != self._generation or self.ctx is None:
+    def _loaded(self, readiness: Readiness, toggles: dict[str, bool]) -> None:
+        if self.ctx is None:
             return  # an older refresh, or another account meanwhile
         self.readiness = readiness
         self.toggles = dict(toggles)
@@ -294,9 +291,7 @@ class ReadinessPage(QWidget):
             self._show_gate(key, feature_gate)
         self.refreshed.emit()
 
-    def _load_failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
+    def _load_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not load readiness: {exc}")
         self.status.setStyleSheet(f"color: {STATE_COLOUR[ItemState.FAILING]};")
         self.status.show()

@@ -30,13 +30,11 @@ from typing import Any, Final
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -52,7 +50,8 @@ from wa_console.core.senders import SENDER_VALUE_LABELS, SENDER_VALUES
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.phones import BAD, GOOD, NEUTRAL, WARN
 from wa_console.gui.prompts import Prompts
-from wa_console.gui.tasks import run_task, while_alive
+from wa_console.gui.tasks import LatestOnly, run_task, while_alive
+from wa_console.gui.widgets import read_only_table
 
 NO_SYNC_TEXT: Final = ("No phone numbers are synced for this WABA yet. Sync the channel account "
                        "first, then pick the number to send from.")
@@ -154,18 +153,6 @@ def _item(text: str, colour: str | None = None, tip: str = "") -> QTableWidgetIt
     return item
 
 
-def _table(columns: Sequence[str], name: str) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels(list(columns))
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().hide()
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
 def _bold(label: QLabel, scale: float = 1.0) -> QLabel:
     font = label.font()
     font.setBold(True)
@@ -213,7 +200,7 @@ class SendersPage(QWidget):
         self.senders: list[Any] = []
         self.candidates: list[Any] = []
         self.recipients: list[Any] = []
-        self._generation = 0
+        self._loads = LatestOnly(self)
         self._busy = False
 
         outer = QVBoxLayout(self)
@@ -241,7 +228,7 @@ class SendersPage(QWidget):
         sync_row.addWidget(self.sync_button)
         outer.addLayout(sync_row)
 
-        self.senders_table = _table(SENDER_COLUMNS, "sendersTable")
+        self.senders_table = read_only_table(SENDER_COLUMNS, "sendersTable")
         self.senders_table.itemSelectionChanged.connect(self._update_buttons)
         outer.addWidget(self.senders_table, 2)
 
@@ -285,7 +272,7 @@ class SendersPage(QWidget):
                       "when, how); a reply with an opt-out keyword opts it out at once.")
         note.setWordWrap(True)
         outer.addWidget(note)
-        self.recipients_table = _table(RECIPIENT_COLUMNS, "recipientsTable")
+        self.recipients_table = read_only_table(RECIPIENT_COLUMNS, "recipientsTable")
         self.recipients_table.itemSelectionChanged.connect(self._update_buttons)
         outer.addWidget(self.recipients_table, 2)
 
@@ -350,7 +337,7 @@ class SendersPage(QWidget):
     def set_context(self, ctx: PageContext | None) -> None:
         """Show another account's senders and recipients (None: no account)."""
         self.ctx = ctx
-        self._generation += 1
+        self._loads.next()
         self._busy = False
         self._show(_PageData([], [], [], ()))
         for label in (self.sender_error, self.recipient_error, self.keywords_error):
@@ -368,8 +355,6 @@ class SendersPage(QWidget):
         ctx = self.ctx
         if ctx is None:
             return
-        self._generation += 1
-        generation = self._generation
 
         def work(_task: Any) -> _PageData:
             from wa_console.store import recipients, senders
@@ -380,13 +365,11 @@ class SendersPage(QWidget):
                              recipients.list_recipients(engine, account),
                              recipients.opt_out_keywords(engine, account))
 
-        run_task(work, pool=ctx.storage_pool,
-                 on_success=while_alive(self, lambda data: self._loaded(generation, data)),
-                 on_failure=while_alive(self, lambda exc: self._load_failed(generation, exc)))
+        self._loads.load(work, ctx.storage_pool, self._loaded, self._load_failed)
 
     # --- showing --------------------------------------------------------------------------------
-    def _loaded(self, generation: int, data: _PageData) -> None:
-        if generation != self._generation or self.ctx is None:
+    def _loaded(self, data: _PageData) -> None:
+        if self.ctx is None:
             return
         self._show(data)
         if not data.candidates:
@@ -400,9 +383,7 @@ class SendersPage(QWidget):
         self.simulated.setVisible(self.ctx.sandbox)
         self.refreshed.emit()
 
-    def _load_failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
+    def _load_failed(self, exc: BaseException) -> None:
         self._show_message(f"Could not load the senders and recipients: {exc}")
         self.refreshed.emit()
 
@@ -502,11 +483,11 @@ class SendersPage(QWidget):
         self._busy = True
         error_label.hide()
         self._update_buttons()
-        generation = self._generation
+        generation = self._loads.generation
 
         def succeeded(_result: Any) -> None:
             self._busy = False
-            if generation != self._generation:
+            if generation != self._loads.generation:
                 return
             if on_done:
                 on_done()
@@ -519,7 +500,7 @@ class SendersPage(QWidget):
 
             self._busy = False
             self._update_buttons()
-            if generation != self._generation:
+            if generation != self._loads.generation:
                 return
             text = (str(exc) if isinstance(exc, SenderError | RecipientError)
                     else f"Could not save: {exc}")

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFormLayout,
     QGroupBox,
@@ -36,7 +35,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -46,6 +44,7 @@ from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
+from wa_console.gui.widgets import read_only_table
 
 CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
 SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001 (en dash)
@@ -234,19 +233,9 @@ class WebhooksPage(QWidget):
         self.status_label.setWordWrap(True)
         self.error_panel = ErrorPanel(self)
 
-        self.table = QTableWidget(0, len(COLUMNS), self, objectName="resultsTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(True)
-        head = self.table.horizontalHeader()
-        for column, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
-                                       QHeaderView.ResizeMode.ResizeToContents,
-                                       QHeaderView.ResizeMode.Stretch,
-                                       QHeaderView.ResizeMode.Stretch,
-                                       QHeaderView.ResizeMode.ResizeToContents)):
-            head.setSectionResizeMode(column, mode)
+        fit, stretch = QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch
+        self.table = read_only_table(COLUMNS, "resultsTable", self, word_wrap=True,
+                                     modes=(fit, fit, stretch, stretch, fit))
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
