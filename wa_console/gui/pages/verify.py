@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,10 +31,10 @@ from PySide6.QtWidgets import (
 
 from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
+from wa_console.gui.pages.remote import RemoteActionPage
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task
 from wa_console.gui.widgets import read_only_table
 
-CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
 SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001 (en dash)
 
 # Action names (also the keys of `VerifyPage.buttons`).
@@ -105,7 +104,7 @@ def confirm_with_dialog(parent: QWidget, title: str, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-class VerifyPage(QWidget):
+class VerifyPage(RemoteActionPage):
     """Signals:
     data_changed(): a verify, sync, subscribe or run-all succeeded and the page shows its
         stored result; other pages should refresh.
@@ -119,19 +118,13 @@ class VerifyPage(QWidget):
         buttons: action name → its QPushButton.
     """
 
-    data_changed = Signal()
-    progressed = Signal(int, str)
-    action_finished = Signal(str)
-    loaded = Signal()
+    action_labels = ACTION_LABELS
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx: PageContext | None = None
         self.confirm: Callable[[str, str], bool] = (
             lambda title, text: confirm_with_dialog(self, title, text))
-        self._handle: TaskHandle | None = None
-        self._action: str | None = None
-        self._succeeded = False  # the running action succeeded (emit data_changed after reload)
         self._generation = 0  # bumped on set_context: drops reads of the previous account
         self._checks: list[Any] = []
         self._build()
@@ -170,18 +163,7 @@ class VerifyPage(QWidget):
         self.run_all_button = self.buttons[RUN_ALL]
         self.subscribe_button = self.buttons[SUBSCRIBE]
 
-        self.progress_bar = QProgressBar(self, objectName="progressBar")
-        self.progress_bar.setTextVisible(True)
-        self.progress_label = QLabel(self, objectName="progressLabel")
-        self.cancel_button = QPushButton("Cancel", self, objectName="cancelButton")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress_row = QWidget(self, objectName="progressRow")
-        progress = QHBoxLayout(self.progress_row)
-        progress.setContentsMargins(0, 0, 0, 0)
-        progress.addWidget(self.progress_bar, 2)
-        progress.addWidget(self.progress_label, 3)
-        progress.addWidget(self.cancel_button)
-        self.progress_row.setVisible(False)
+        self._build_progress_row()
 
         self.status_label = QLabel(self, objectName="statusLabel")
         self.status_label.setWordWrap(True)
@@ -237,10 +219,6 @@ class VerifyPage(QWidget):
             self._handle.cancel()
 
     @property
-    def busy(self) -> bool:
-        return self._handle is not None
-
-    @property
     def checks(self) -> list[Any]:
         """The check results shown (CheckResultData, in stored order)."""
         return list(self._checks)
@@ -263,32 +241,7 @@ class VerifyPage(QWidget):
             return _op(action)(OpContext(report=task.report, cancelled=task.cancelled), store,
                                account_id, base_url)
 
-        box: list[TaskHandle] = []
-
-        def mine(fn: Callable[..., None]) -> Callable[..., None]:
-            def call(*args: Any) -> None:
-                if box and box[0] is self._handle:
-                    fn(*args)
-            return call
-
-        self.error_panel.clear()
-        self.status_label.setText(f"{ACTION_LABELS[action]}…")
-        self._action, self._succeeded = action, False
-        box.append(run_task(work, on_success=mine(self._on_success),
-                            on_failure=mine(self._on_failure),
-                            on_progress=mine(self._on_progress),
-                            on_finished=mine(self._on_finished), pool=ctx.remote_pool))
-        self._handle = box[0]
-        self._on_progress(-1, f"{ACTION_LABELS[action]}: starting…")
-        self._update_buttons()
-        return self._handle
-
-    def cancel(self) -> None:
-        """Ask the running action to stop (takes effect before its next HTTP request)."""
-        if self._handle is not None:
-            self._handle.cancel()
-            self.cancel_button.setEnabled(False)
-            self.progress_label.setText("Cancelling…")
+        return self._run_action(action, work, ctx.remote_pool)
 
     def _confirm_subscribe(self) -> bool:
         ctx = self.ctx
@@ -299,18 +252,6 @@ class VerifyPage(QWidget):
             "Meta then sends this WABA's webhooks (messages, delivery statuses, template "
             "updates) to the app's callback URL.")
 
-    def _on_progress(self, pct: int, text: str) -> None:
-        bar = self.progress_bar
-        if pct < 0:
-            bar.setRange(0, 0)  # indeterminate
-        else:
-            bar.setRange(0, 100)
-            bar.setValue(max(0, min(100, pct)))
-        bar.setFormat(text.replace("%", "%%") if text else "%p%")
-        bar.setToolTip(text)
-        self.progress_label.setText(text)
-        self.progressed.emit(pct, text)
-
     def _on_success(self, result: Any) -> None:
         self._succeeded = True
         self.status_label.setText(_summary(self._action or "", result))
@@ -320,37 +261,6 @@ class VerifyPage(QWidget):
             self.error_panel.show_problem(
                 f"Run all checks stopped at {_step_name(result.stopped_at)}",
                 result.reason or "", result.fix)
-
-    def _on_failure(self, exc: BaseException) -> None:
-        from wa_console.ops.context import OpCancelled
-
-        action = ACTION_LABELS.get(self._action or "", "The action")
-        if isinstance(exc, OpCancelled):
-            self.status_label.setText(CANCELLED_TEXT)
-            return
-        self.status_label.setText(f"{action} failed; see below.")
-        self.error_panel.show_error(exc)
-
-    def _on_finished(self) -> None:
-        handle, action = self._handle, self._action or ""
-        if handle is not None and handle.is_cancelled and not self._succeeded:
-            self.status_label.setText(CANCELLED_TEXT)
-        self._handle = None
-        self._update_buttons()
-        succeeded = self._succeeded
-
-        def shown() -> None:
-            if succeeded:
-                self.data_changed.emit()
-            self.action_finished.emit(action)
-
-        self.reload(then=shown)
-
-    def _detach_running(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-            self._action = None
 
     # --- stored state -------------------------------------------------------------------------
     def refresh(self) -> None:

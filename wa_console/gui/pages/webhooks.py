@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidgetItem,
@@ -43,10 +42,10 @@ from PySide6.QtWidgets import (
 from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
+from wa_console.gui.pages.remote import RemoteActionPage
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
 from wa_console.gui.widgets import read_only_table
 
-CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
 SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001 (en dash)
 # The sandbox account's callback URL names the local receiver's default port (8765).
 DEFAULT_RECEIVER_PORT: Final = urlsplit(str(SANDBOX_VALUES["webhook_callback_url"])).port or 8765
@@ -116,7 +115,7 @@ class _Asker(QObject):
     asked = Signal(str, object)  # url, reply(bool)
 
 
-class WebhooksPage(QWidget):
+class WebhooksPage(RemoteActionPage):
     """Signals:
     data_changed(): a check or self-test finished and its stored result is shown.
     action_finished(str): a remote action ended (success, failure or cancel); carries its name.
@@ -131,20 +130,16 @@ class WebhooksPage(QWidget):
     """
 
     autostart_for_sandbox = True
-    data_changed = Signal()
-    action_finished = Signal(str)
-    loaded = Signal()
     receiver_changed = Signal()
     imported = Signal(object)
+
+    action_labels = ACTION_LABELS
 
     def __init__(self, parent: QWidget | None = None, prompts: Any = None) -> None:
         super().__init__(parent)
         self.ctx: PageContext | None = None
         self._prompts = prompts
         self.resolve: Callable[[str], list[str]] | None = None
-        self._handle: TaskHandle | None = None
-        self._action: str | None = None
-        self._succeeded = False
         self._generation = 0
         self._rows: list[ResultRow] = []
         self.receiver: Any = None  # wa_console.webhook.server.ReceiverServer while running
@@ -209,17 +204,7 @@ class WebhooksPage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
 
-        self.progress_bar = QProgressBar(self, objectName="progressBar")
-        self.progress_label = QLabel(self, objectName="progressLabel")
-        self.cancel_button = QPushButton("Cancel", self, objectName="cancelButton")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress_row = QWidget(self, objectName="progressRow")
-        progress = QHBoxLayout(self.progress_row)
-        progress.setContentsMargins(0, 0, 0, 0)
-        progress.addWidget(self.progress_bar, 2)
-        progress.addWidget(self.progress_label, 3)
-        progress.addWidget(self.cancel_button)
-        self.progress_row.setVisible(False)
+        self._build_progress_row()
 
         self.effective_label = QLabel(self, objectName="effectiveLabel")
         self.effective_label.setWordWrap(True)
@@ -323,10 +308,6 @@ class WebhooksPage(QWidget):
             receiver.stop(timeout=2.0)
 
     @property
-    def busy(self) -> bool:
-        return self._handle is not None
-
-    @property
     def rows(self) -> list[ResultRow]:
         return list(self._rows)
 
@@ -356,31 +337,7 @@ class WebhooksPage(QWidget):
             return self_test(op_ctx, store, account_id,
                              allow_signed_probe=lambda url: ask(url, task), **extra)
 
-        box: list[TaskHandle] = []
-
-        def mine(fn: Callable[..., None]) -> Callable[..., None]:
-            def call(*args: Any) -> None:
-                if box and box[0] is self._handle:
-                    fn(*args)
-            return while_alive(self, call)
-
-        self.error_panel.clear()
-        self.status_label.setText(f"{ACTION_LABELS[action]}…")
-        self._action, self._succeeded = action, False
-        box.append(run_task(work, on_success=mine(self._on_success),
-                            on_failure=mine(self._on_failure),
-                            on_progress=mine(self._on_progress),
-                            on_finished=mine(self._on_finished), pool=ctx.remote_pool))
-        self._handle = box[0]
-        self._on_progress(-1, f"{ACTION_LABELS[action]}: starting…")
-        self._update_buttons()
-        return self._handle
-
-    def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self.cancel_button.setEnabled(False)
-            self.progress_label.setText("Cancelling…")
+        return self._run_action(action, work, ctx.remote_pool)
 
     def _signed_probe_asker(self) -> Callable[[str, TaskContext], bool]:
         """`ask(url, task)` for the worker: the question is shown on the GUI thread; the
@@ -412,15 +369,6 @@ class WebhooksPage(QWidget):
         finally:
             reply(allowed)  # the waiting worker always gets an answer
 
-    def _on_progress(self, pct: int, text: str) -> None:
-        bar = self.progress_bar
-        if pct < 0:
-            bar.setRange(0, 0)
-        else:
-            bar.setRange(0, 100)
-            bar.setValue(max(0, min(100, pct)))
-        self.progress_label.setText(text)
-
     def _on_success(self, result: Any) -> None:
         self._succeeded = True
         from wa_console.ops.webhook_check import MetaSideReport
@@ -428,37 +376,6 @@ class WebhooksPage(QWidget):
         if isinstance(result, MetaSideReport):
             self._show_routes(result.summary.evidence)
         self.status_label.setText(result.summary.detail)
-
-    def _on_failure(self, exc: BaseException) -> None:
-        from wa_console.ops.context import OpCancelled
-
-        if isinstance(exc, OpCancelled):
-            self.status_label.setText(CANCELLED_TEXT)
-            return
-        self.status_label.setText(f"{ACTION_LABELS.get(self._action or '', 'The check')} "
-                                  "failed; see below.")
-        self.error_panel.show_error(exc)
-
-    def _on_finished(self) -> None:
-        handle, action = self._handle, self._action or ""
-        if handle is not None and handle.is_cancelled and not self._succeeded:
-            self.status_label.setText(CANCELLED_TEXT)
-        self._handle = None
-        self._update_buttons()
-        succeeded = self._succeeded
-
-        def shown() -> None:
-            if succeeded:
-                self.data_changed.emit()
-            self.action_finished.emit(action)
-
-        self.reload(then=shown)
-
-    def _detach_running(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-            self._action = None
 
     # --- stored state ---------------------------------------------------------------------------
     def reload(self, then: Callable[[], None] | None = None) -> None:
