@@ -16,8 +16,8 @@ from wa_console.core.credentials import SecretEdit
 from wa_console.core.sandbox_defaults import SANDBOX_ACCOUNT_NAME, SANDBOX_SECRETS, SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.remote import CANCELLED_TEXT
-from wa_console.gui.pages.verify import KEY_ROLE, VerifyPage
+from wa_console.gui.pages.remote import CANCELLED_TEXT, KEY_ROLE
+from wa_console.gui.pages.verify import VerifyPage
 from wa_console.meta.errors import GraphApiError
 from wa_console.ops import sync as sync_module
 from wa_console.ops.verify import APP_SUBSCRIBED, CHECK_KEYS, TOKEN_EXPIRY, TOKEN_VALID

@@ -15,7 +15,8 @@ from tests.support.gui import ScriptedPrompts
 from tests.support.sandbox_account import PHONE, WABA
 from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.webhooks import KEY_ROLE, WebhooksPage
+from wa_console.gui.pages.remote import KEY_ROLE
+from wa_console.gui.pages.webhooks import WebhooksPage
 from wa_console.meta.webhooks import SIGNATURE_HEADER, sign
 from wa_console.ops.webhook_check import META_FINDINGS, PROBES
 from wa_console.sandbox import SandboxServer

@@ -13,12 +13,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
 
 CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
+KEY_ROLE: Final = Qt.ItemDataRole.UserRole + 1  # a result row's check key
+# Outcome → (text mark, foreground, background). Text marks, not icons: readable when copied.
+OUTCOME_STYLE: Final = {
+    "ok": ("✔ OK", "#1b5e20", "#e8f5e9"),
+    "warning": ("⚠ Warning", "#8a5300", "#fff8e1"),
+    "failed": ("✘ Failed", "#b71c1c", "#ffebee"),
+    "unknown": ("? Not checked", "#455a64", "#eceff1"),
+}
+
+
+def result_items(key: str, label: str, outcome: str, detail: str,
+                 fix: str | None) -> list[QTableWidgetItem]:
+    """The cells of one check result: label (carrying the key), coloured outcome, detail, fix."""
+    mark, fg, bg = OUTCOME_STYLE.get(outcome, (outcome, "#000000", "#ffffff"))
+    name = QTableWidgetItem(label)
+    name.setToolTip(key)
+    name.setData(KEY_ROLE, key)
+    marked = QTableWidgetItem(mark)
+    marked.setForeground(QBrush(QColor(fg)))
+    marked.setBackground(QBrush(QColor(bg)))
+    detail_item, fix_item = QTableWidgetItem(detail), QTableWidgetItem(fix or "")
+    detail_item.setToolTip(detail)
+    fix_item.setToolTip(fix or "")
+    return [name, marked, detail_item, fix_item]
 
 
 class RemoteActionPage(QWidget):

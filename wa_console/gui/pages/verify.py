@@ -17,21 +17,19 @@ from datetime import datetime
 from typing import Any, Final
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.remote import RemoteActionPage
+from wa_console.gui.pages.remote import RemoteActionPage, result_items
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task
 from wa_console.gui.widgets import read_only_table
 
@@ -61,15 +59,7 @@ CHECK_LABELS: Final = {
     "phone.name_approved": "Display name approved",
     "app.subscribed": "App subscribed to the WABA",
 }
-# Outcome → (text mark, foreground, background). Text marks, not icons: readable when copied.
-OUTCOME_STYLE: Final = {
-    "ok": ("✔ OK", "#1b5e20", "#e8f5e9"),
-    "warning": ("⚠ Warning", "#8a5300", "#fff8e1"),
-    "failed": ("✘ Failed", "#b71c1c", "#ffebee"),
-    "unknown": ("? Not checked", "#455a64", "#eceff1"),
-}
 COLUMNS: Final = ("Check", "Outcome", "Detail", "Fix")
-KEY_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 
 
 @dataclass(frozen=True)
@@ -318,18 +308,8 @@ class VerifyPage(RemoteActionPage):
         table = self.table
         table.setRowCount(len(checks))
         for row, check in enumerate(checks):
-            mark, fg, bg = OUTCOME_STYLE.get(check.outcome, (check.outcome, "#000000",
-                                                              "#ffffff"))
-            label = QTableWidgetItem(CHECK_LABELS.get(check.key, check.key))
-            label.setToolTip(check.key)
-            label.setData(KEY_ROLE, check.key)
-            outcome = QTableWidgetItem(mark)
-            outcome.setForeground(QBrush(QColor(fg)))
-            outcome.setBackground(QBrush(QColor(bg)))
-            items = (label, outcome, QTableWidgetItem(check.detail),
-                     QTableWidgetItem(check.fix or ""))
-            items[2].setToolTip(check.detail)
-            items[3].setToolTip(check.fix or "")
+            items = result_items(check.key, CHECK_LABELS.get(check.key, check.key),
+                                 check.outcome, check.detail, check.fix)
             for column, item in enumerate(items):
                 table.setItem(row, column, item)
         table.resizeRowsToContents()

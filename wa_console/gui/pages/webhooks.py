@@ -22,7 +22,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.remote import RemoteActionPage
+from wa_console.gui.pages.remote import RemoteActionPage, result_items
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
 from wa_console.gui.widgets import read_only_table
 
@@ -73,14 +73,7 @@ ROW_LABELS: Final = {
     "webhook.platform.unsigned_post": "No signature",
     "webhook.platform.transport": "HTTPS / TLS",
 }
-OUTCOME_STYLE: Final = {
-    "ok": ("✔ OK", "#1b5e20", "#e8f5e9"),
-    "warning": ("⚠ Warning", "#8a5300", "#fff8e1"),
-    "failed": ("✘ Failed", "#b71c1c", "#ffebee"),
-    "unknown": ("? Unknown", "#455a64", "#eceff1"),
-}
 COLUMNS: Final = ("Check", "Outcome", "Detail", "Fix", "Latency")
-KEY_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 SOURCE_TEXT: Final = {"phone": "from the phone number's override",
                       "waba": "from the WABA's override (subscribed_apps)",
                       "app": "from the app's callback URL (App Dashboard)"}
@@ -425,19 +418,10 @@ class WebhooksPage(RemoteActionPage):
         table = self.table
         table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            mark, fg, bg = OUTCOME_STYLE.get(row.outcome, (row.outcome, "#000000", "#ffffff"))
-            label = QTableWidgetItem(ROW_LABELS.get(row.key, row.key))
-            label.setData(KEY_ROLE, row.key)
-            label.setToolTip(row.key)
-            outcome = QTableWidgetItem(mark)
-            outcome.setForeground(QBrush(QColor(fg)))
-            outcome.setBackground(QBrush(QColor(bg)))
             latency = QTableWidgetItem(f"{row.latency_ms:.0f} ms"
                                        if isinstance(row.latency_ms, int | float) else "")
-            items = (label, outcome, QTableWidgetItem(row.detail),
-                     QTableWidgetItem(row.fix or ""), latency)
-            items[2].setToolTip(row.detail)
-            items[3].setToolTip(row.fix or "")
+            items = [*result_items(row.key, ROW_LABELS.get(row.key, row.key), row.outcome,
+                                   row.detail, row.fix), latency]
             for column, item in enumerate(items):
                 table.setItem(index, column, item)
         table.resizeRowsToContents()
