@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wa_console.core.schema import FieldSpec
@@ -285,6 +295,8 @@ class OutboundMessage(Base):
     is final), so a late "sent" never overwrites "delivered"."""
 
     __tablename__ = "outbound_message"
+    # Delivery health reads an account's messages by period.
+    __table_args__ = (Index("ix_outbound_message_account_created", "account_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int | None] = mapped_column(
@@ -300,6 +312,8 @@ class OutboundMessage(Base):
     status: Mapped[str] = mapped_column(String(20))
     status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     errors: Mapped[list | None] = mapped_column(JSON)  # of the failed status / refused request
+    # The first error's Meta code of a failed message (delivery health groups by it in SQL).
+    error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     simulated: Mapped[bool] = mapped_column(Boolean)
 
@@ -364,3 +378,34 @@ class Proof(Base):
     record: Mapped[dict] = mapped_column(JSON)
     simulated: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- delivery health (issue 8) -----------------------------------------------------------------
+
+
+class QualityChange(Base):
+    """One change of a phone number's or a template's quality signal, from a sync (the value
+    differed from the previous sync) or a webhook (phone_number_quality_update,
+    message_template_status_update, message_template_quality_update). Kept forever: the quality
+    panel shows the history."""
+
+    __tablename__ = "quality_change"
+    __table_args__ = (Index("ix_quality_change_subject", "account_id", "subject", "subject_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(10))  # "phone" | "template"
+    # phone: the phone number ID (or display number digits when a webhook names only that);
+    # template: Meta's template ID (or "name/language" when unknown)
+    subject_key: Mapped[str] = mapped_column(String(600))
+    subject_name: Mapped[str] = mapped_column(String(600))  # display number / "name (lang)"
+    # "quality_rating" | "messaging_limit_tier" | "status" (phone or template) | "quality_score"
+    field: Mapped[str] = mapped_column(String(30))
+    old_value: Mapped[str | None] = mapped_column(String(60))
+    new_value: Mapped[str | None] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(10))  # "sync" | "webhook"
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_event.id", ondelete="SET NULL"))
+    simulated: Mapped[bool] = mapped_column(Boolean)
