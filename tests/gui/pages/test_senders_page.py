@@ -166,9 +166,9 @@ def test_recipient_bad_then_good_number_opt_in_and_out(qtbot, open_page, ctx) ->
     assert not page.recipient_error.isVisible() and page.recipient_phone.text() == ""
     assert [cell(table, 0, c) for c in range(3)] == [
         "+15551234567", "Ana's phone", "No opt-in recorded"]
-    assert not page.opt_in_button.isEnabled()  # nothing selected yet
+    # The new recipient is selected, ready for the opt-in that must come next.
+    assert page.selected_recipient().phone == "+15551234567" and page.opt_in_button.isEnabled()
 
-    table.selectRow(0)
     page.prompts.answer = ConsentAnswer("Ana (comms)", "written consent", "form 12")
     click_and_reload(qtbot, page, page.opt_in_button)
     assert ("opt_in", "+15551234567") in page.prompts.asked

@@ -202,6 +202,7 @@ class SendersPage(QWidget):
         self.recipients: list[Any] = []
         self._loads = LatestOnly(self)
         self._busy = False
+        self._select_after_reload: str | None = None  # a recipient's phone, after adding it
 
         outer = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -450,6 +451,10 @@ class SendersPage(QWidget):
                      _item(latest.method if latest else ""), _item(reason)]
             for column, cell in enumerate(cells):
                 table.setItem(row, column, cell)
+        wanted, self._select_after_reload = self._select_after_reload, None
+        row = next((i for i, r in enumerate(self.recipients) if r.phone == wanted), None)
+        if row is not None:
+            table.selectRow(row)
 
     def _selected(self, table: QTableWidget, items: Sequence[Any]) -> Any | None:
         rows = {i.row() for i in table.selectedItems()}
@@ -558,14 +563,19 @@ class SendersPage(QWidget):
         phone, label = self.recipient_phone.text(), self.recipient_label.text()
         account = self.ctx.account_id
 
+        added: list[Any] = []
+
         def work(engine: Any) -> Any:
             from wa_console.store.recipients import add_recipient
 
-            return add_recipient(engine, account, phone, label)
+            added.append(add_recipient(engine, account, phone, label))
+            return added[-1]
 
         def clear() -> None:
             self.recipient_phone.clear()
             self.recipient_label.clear()
+            # The next step is recording the opt-in: have the new recipient selected for it.
+            self._select_after_reload = added[-1].phone if added else None
 
         self._change(work, self.recipient_error, on_done=clear)
 
