@@ -22,7 +22,9 @@ QT_FREE = ["wa_console.core.schema", "wa_console.core.validation", "wa_console.c
            "wa_console.core.webhook_routing", "wa_console.core.consent",
            "wa_console.store.preferences", "wa_console.store.messages", "wa_console.webhook.app",
            "wa_console.webhook.server", "wa_console.webhook.cli",
-           "wa_console.webhook.proof_import"]
+           "wa_console.webhook.proof_import", "wa_console.core.health",
+           "wa_console.store.health", "wa_console.store.quality", "wa_console.ops.health_cli",
+           "wa_console.sandbox.history"]
 
 
 @pytest.mark.parametrize("module", QT_FREE)

@@ -1,6 +1,6 @@
 """`wa-console`: the command line. Without a subcommand it starts the GUI;
 `wa-console sandbox` runs the Graph API emulator, `wa-console webhook serve` the webhook
-receiver.
+receiver, `wa-console check` / `wa-console health` print readiness / delivery health.
 
 Kept light: `--version` and `--help` import neither Qt nor SQLAlchemy.
 """
@@ -47,6 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--live", action="store_true", help="run the checks against Meta first "
                        "(the sandbox emulator for sandbox accounts)")
     check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    health = commands.add_parser(
+        "health", help="print delivery health (exit 0 healthy, 1 threshold crossed, 2 error)",
+        description="Print a period's delivery figures (sent, delivered, read, failed, "
+        "unconfirmed) with rates and the top failure codes with their meaning and fix. Exit 1 "
+        "when the failure rate or the unconfirmed count crosses its limit (for monitoring).")
+    health.add_argument("--db", dest="health_db", metavar="URL",
+                        help="database URL (default: as the console)")
+    health.add_argument("--account", metavar="NAME", help="the account (default: the only one)")
+    health.add_argument("--since", default="30d", metavar="30d|YYYY-MM-DD",
+                        help="period start: days back (default 30d) or a UTC date")
+    health.add_argument("--json", action="store_true", help="print JSON instead of text")
+    health.add_argument("--max-failure-rate", type=float, default=0.05, metavar="RATE",
+                        help="failed share above which to exit 1 (default 0.05)")
+    health.add_argument("--max-unconfirmed", type=int, default=0, metavar="N",
+                        help="unconfirmed messages above which to exit 1 (default 0)")
     webhook = commands.add_parser(
         "webhook", help="the webhook receiver (`webhook serve`)",
         description="Receive Meta's webhooks into the console's database.")
@@ -75,6 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wa_console.ops.check_cli import run as run_check
 
         return run_check(args.db, args.account, args.live, args.json)
+    if args.command == "health":
+        from wa_console.core.health import HealthThresholds
+        from wa_console.ops.health_cli import run as run_health
+
+        return run_health(args.health_db or args.db, args.account, args.since, args.json,
+                          HealthThresholds(max_failure_rate=args.max_failure_rate,
+                                           max_unconfirmed=args.max_unconfirmed))
     if args.command == "webhook":
         from wa_console.webhook.cli import run as run_webhook
 

@@ -397,7 +397,9 @@ def test_table_is_broad() -> None:
     assert len(CHECKLIST_ROWS) >= 30
     expectations = [exp for p in CHECKLIST_ROWS for exp in p.values[1].values()]
     assert {state for state, _, _ in expectations} == {FAILING, NOT_CHECKED, STALE}
-    assert {action for _, action, _ in expectations} == set(Action)
+    # Every action but the delivery-health one, which only advisories use.
+    assert {action for _, action, _ in expectations} == set(Action) - {
+        Action.OPEN_DELIVERY_HEALTH}
 
 
 @pytest.mark.parametrize(("key", "requirement", "action"), [
@@ -470,6 +472,19 @@ def test_template_sender_links_are_advisories_not_blockers() -> None:
     assert result.ready
     assert [(a.requirement, a.reason, a.action) for a in result.advisories] == [
         (Requirement.SENDER, text, Action.OPEN_TEMPLATES)]
+
+
+def test_quality_flags_are_one_advisory_not_a_requirement() -> None:
+    """Delivery health's flagged items become one advisory (first three named) pointing to the
+    health page; readiness itself is unchanged and the JSON form has no requirement for it."""
+    flags = tuple(f"Template t{i} (en_US): PAUSED for low quality" for i in range(5))
+    result = evaluate(world(quality_flags=flags))
+    assert result.ready
+    (advisory,) = result.advisories
+    assert advisory.requirement is None and advisory.action is Action.OPEN_DELIVERY_HEALTH
+    assert advisory.text.startswith("Delivery health: 5 quality warnings: Template t0 (en_US)")
+    assert advisory.text.endswith("; and 2 more")
+    assert result.as_dict()["advisories"][0]["requirement"] is None
 
 
 def test_production_proof_line_counts_only_live_proofs() -> None:

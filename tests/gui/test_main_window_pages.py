@@ -35,7 +35,7 @@ def test_sandbox_account_run_all_checks_fills_every_tab(qtbot, sqlite_url, serve
     tabs = window.ui.accountTabs
     assert [tabs.tabText(i).replace("&", "") for i in range(tabs.count())] == [
         "Settings", "Verify  sync", "Phone numbers", "Senders", "Templates", "Template studio",
-        "Webhooks", "Proofs", "Readiness"]
+        "Webhooks", "Proofs", "Delivery health", "Readiness"]
     verify, readiness = window.pages["verify"], window.pages["readiness"]
     tabs.setCurrentWidget(verify)  # click 2
     qtbot.waitUntil(lambda: verify.run_all_button.isEnabled(), timeout=10000)

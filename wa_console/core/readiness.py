@@ -256,6 +256,8 @@ class ReadinessInput:
         webhook: Webhook readiness; not checked until the webhook checks exist.
         senders: Sender readiness; None = not checked.
         proof: The newest test-send proofs (shown, not required).
+        quality_flags: Delivery health's flagged phone numbers and templates (PAUSED,
+            DISABLED, RED, FLAGGED), one sentence each; advised, never required.
         max_age: Results older than this are stale.
     """
 
@@ -267,6 +269,7 @@ class ReadinessInput:
     webhook: WebhookState = field(default_factory=WebhookState)
     senders: SenderState | None = None
     proof: ProofState = field(default_factory=ProofState)
+    quality_flags: tuple[str, ...] = ()
     max_age: timedelta = DEFAULT_MAX_AGE
 
 
@@ -322,6 +325,7 @@ class Action(enum.Enum):
     SUBSCRIBE_APP = "subscribe_app"
     CHECK_WEBHOOKS = "check_webhooks"
     OPEN_SENDERS = "open_senders"
+    OPEN_DELIVERY_HEALTH = "open_delivery_health"
 
     @property
     def label(self) -> str:
@@ -339,6 +343,7 @@ _ACTION_LABELS: Final = {
     Action.SUBSCRIBE_APP: "Subscribe app to the WABA",
     Action.CHECK_WEBHOOKS: "Check webhooks",
     Action.OPEN_SENDERS: "Open senders",
+    Action.OPEN_DELIVERY_HEALTH: "Open delivery health",
 }
 
 
@@ -370,11 +375,16 @@ class ReadinessItem:
 
 @dataclass(frozen=True)
 class Advisory:
-    """A warning that does not block readiness (token expiring soon, YELLOW quality, ...)."""
+    """A warning that does not block readiness (token expiring soon, YELLOW quality, ...).
+    `requirement` is None for one that belongs to none of the seven (delivery health)."""
 
-    requirement: Requirement
+    requirement: Requirement | None
     reason: str
     action: Action
+
+    @property
+    def text(self) -> str:
+        return f"{self.requirement.label}: {self.reason}" if self.requirement else self.reason
 
 
 @dataclass(frozen=True)
@@ -454,7 +464,8 @@ class Readiness:
                 for item in self.items
             ],
             "advisories": [
-                {"requirement": a.requirement.value, "reason": a.reason, "action": a.action.value}
+                {"requirement": a.requirement.value if a.requirement else None,
+                 "reason": a.reason, "action": a.action.value}
                 for a in self.advisories
             ],
         }
@@ -592,7 +603,18 @@ def evaluate(inp: ReadinessInput) -> Readiness:
         Requirement.SENDER: _sender,
     }
     items = tuple(_item(req, *evaluators[req](ctx)) for req in Requirement)
+    _quality_flags(ctx)
     return Readiness(items, inp.account.sandbox, tuple(ctx.advisories), ctx.now, inp.proof)
+
+
+def _quality_flags(ctx: _Context) -> None:
+    """One advisory for all flagged quality signals (the first few named), not one per item."""
+    flags = ctx.inp.quality_flags
+    if not flags:
+        return
+    shown = "; ".join(flags[:3]) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
+    ctx.advise(None, f"Delivery health: {len(flags)} quality warning"
+                     f"{'s' if len(flags) != 1 else ''}: {shown}", Action.OPEN_DELIVERY_HEALTH)
 
 
 class _Context:
@@ -609,7 +631,7 @@ class _Context:
                 self.latest[check.key] = check
         self.advisories: list[Advisory] = []
 
-    def advise(self, requirement: Requirement, reason: str, action: Action) -> None:
+    def advise(self, requirement: Requirement | None, reason: str, action: Action) -> None:
         self.advisories.append(Advisory(requirement, reason, action))
 
     def age(self, when: datetime) -> timedelta:

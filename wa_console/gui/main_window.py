@@ -53,6 +53,7 @@ ACCOUNT_PAGES = (
     ("studio", "Template st&udio", "wa_console.gui.pages.studio", "StudioPage"),
     ("webhooks", "&Webhooks", "wa_console.gui.pages.webhooks", "WebhooksPage"),
     ("proofs", "Pr&oofs", "wa_console.gui.pages.proofs", "ProofsPage"),
+    ("health", "Deliver&y health", "wa_console.gui.pages.health", "HealthPage"),
     ("readiness", "Rea&diness", "wa_console.gui.pages.readiness", "ReadinessPage"),
 )
 
@@ -327,7 +328,8 @@ class MainWindow(QMainWindow):
                Action.VERIFY_PROVIDER: "verify", Action.SYNC_ACCOUNT: "verify",
                Action.SYNC_TEMPLATES: "verify", Action.SUBSCRIBE_APP: "verify",
                Action.OPEN_PHONE_NUMBERS: "phones", Action.OPEN_TEMPLATES: "studio",
-               Action.CHECK_WEBHOOKS: "webhooks", Action.OPEN_SENDERS: "senders"}[action]
+               Action.CHECK_WEBHOOKS: "webhooks", Action.OPEN_SENDERS: "senders",
+               Action.OPEN_DELIVERY_HEALTH: "health"}[action]
         widget = self.ui.settingsTab if tab == "settings" else self.pages[tab]
         self.ui.accountTabs.setCurrentWidget(widget)
 

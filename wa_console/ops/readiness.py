@@ -35,6 +35,7 @@ from wa_console.store import synced
 from wa_console.store.accounts import AccountStore
 from wa_console.store.checks import load_checks
 from wa_console.store.drafts import DraftError, DraftRecord, draft_from_components, list_drafts
+from wa_console.store.health import quality_warnings
 from wa_console.store.models import MessageTemplate
 from wa_console.store.proofs import list_proofs
 from wa_console.store.records import AccountRecord
@@ -185,6 +186,7 @@ def load_readiness(store: AccountStore, account_id: int,
         # there is nothing to validate them against yet.
         senders=sender_state(engine, account_id) if account_runs[1] else None,
         proof=_proof_state(engine, account_id),
+        quality_flags=tuple(quality_warnings(engine, account_id)),
     ))
 
 

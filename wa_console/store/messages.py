@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from wa_console.core.consent import is_opt_out
 from wa_console.meta import webhooks as wh
+from wa_console.store.quality import record_webhook_quality
 from wa_console.store.times import as_utc
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "StatusInfo",
     "advances",
     "event_count",
+    "first_error_code",
     "ingest",
     "latest_status",
     "raw_event",
@@ -251,7 +253,10 @@ class _Statements:
             index_elements=[outbound.c.wamid],
             set_={"status": upsert.excluded.status, "status_at": upsert.excluded.status_at,
                   "errors": case((upsert.excluded.status == literal_column("'failed'"),
-                                  upsert.excluded.errors), else_=outbound.c.errors)},
+                                  upsert.excluded.errors), else_=outbound.c.errors),
+                  "error_code": case((upsert.excluded.status == literal_column("'failed'"),
+                                      upsert.excluded.error_code),
+                                     else_=outbound.c.error_code)},
             where=(new_rank > old_rank) & (outbound.c.status != literal_column("'failed'")))
         self.insert_inbound = (insert_for(engine, inbound)
                                .on_conflict_do_nothing(index_elements=[inbound.c.wamid])
@@ -335,10 +340,15 @@ class _Plan:
                 "account_id": self.account[0], "wamid": event.wamid,
                 "phone_number_id": event.phone_number_id, "recipient": event.recipient_id,
                 "status": event.status, "status_at": at, "errors": errors,
+                "error_code": first_error_code(errors),
                 "created_at": received_at, "simulated": self.account[1]})
             return None
         if not isinstance(event, wh.InboundMessage):
-            return None  # kept in webhook_event only (read later by delivery health)
+            if self.account[0] is not None:  # quality webhooks: history + the current row
+                record_webhook_quality(connection, event, account_id=self.account[0],
+                                       event_id=event_id, simulated=self.account[1],
+                                       received_at=received_at)
+            return None  # the rest is kept in webhook_event only
         at = _time(event.timestamp, received_at)
         created = connection.scalar(sql.insert_inbound, {
             "account_id": self.account[0], "wamid": event.wamid,
@@ -406,6 +416,14 @@ def _time(timestamp: int | None, fallback: datetime) -> datetime:
         return datetime.fromtimestamp(timestamp, UTC)
     except (OverflowError, OSError, ValueError):  # absurd timestamps: keep the arrival time
         return fallback
+
+
+def first_error_code(errors: list[dict[str, Any]] | None) -> int | None:
+    """The first error's Meta code (OutboundMessage.error_code: health groups by it in SQL)."""
+    if not errors:
+        return None
+    code = errors[0].get("code") if isinstance(errors[0], dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def _error_dict(error: wh.ErrorDetail) -> dict[str, Any]:

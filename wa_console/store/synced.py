@@ -36,6 +36,12 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from wa_console.store.models import MessageTemplate, PhoneNumber, SyncRun, WabaSnapshot
+from wa_console.store.quality import (
+    PHONE_FIELDS,
+    phone_sync_changes,
+    record_sync_changes,
+    template_sync_changes,
+)
 from wa_console.store.times import as_utc
 
 KIND_ACCOUNT = "account"
@@ -282,9 +288,14 @@ def write_account_sync(engine: Engine, account_id: int, waba: Mapping[str, Any],
         else:
             for key, value in waba_values.items():
                 setattr(snapshot, key, value)
-        existing = dict(session.execute(
-            select(_PHONES.c.meta_id, _PHONES.c.id).where(_PHONES.c.account_id == account_id)
-        ).all())
+        stored = {row.meta_id: row._asdict() for row in session.execute(
+            select(_PHONES.c.meta_id, _PHONES.c.id, _PHONES.c.display_phone_number,
+                   *(_PHONES.c[name] for name in PHONE_FIELDS))
+            .where(_PHONES.c.account_id == account_id))}
+        existing = {meta_id: row["id"] for meta_id, row in stored.items()}
+        # The quality history: what changed since the last sync (same transaction).
+        record_sync_changes(session, account_id, "phone", phone_sync_changes(stored, fetched),
+                            finished_at, simulated)
         new = [{"account_id": account_id, "meta_id": m, **v, "synced_at": synced_at,
                 "simulated": simulated} for m, v in fetched.items() if m not in existing]
         changed = [{"_id": existing[m], **v, "synced_at": synced_at, "simulated": simulated}
@@ -332,10 +343,14 @@ def write_template_sync(engine: Engine, account_id: int, templates: Iterable[Map
     with gc_paused(), Session(engine) as session, session.begin():
         hashes = {m: content_hash(t) for m, t in fetched.items()}
         by_status = Counter(_text(t.get("status")) or "UNKNOWN" for t in fetched.values())
-        existing = {meta_id: (pk, digest, removed_at) for meta_id, pk, digest, removed_at in
-                    session.execute(
-                        select(c.meta_id, c.id, c.content_hash, c.removed_at)
-                        .where(c.account_id == account_id, c.meta_id.is_not(None)))}
+        existing: dict[str, tuple[int, str | None, datetime | None]] = {}
+        quality: dict[str, dict[str, Any]] = {}
+        for meta_id, pk, digest, removed_at, status, score in session.execute(
+                select(c.meta_id, c.id, c.content_hash, c.removed_at, c.status,
+                       c.quality_score)
+                .where(c.account_id == account_id, c.meta_id.is_not(None))):
+            existing[meta_id] = (pk, digest, removed_at)
+            quality[meta_id] = {"status": status, "quality_score": score}
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         for meta_id, digest in hashes.items():
@@ -350,6 +365,10 @@ def write_template_sync(engine: Engine, account_id: int, templates: Iterable[Map
                                 "removed_at": None, "simulated": simulated})
         gone = [pk for meta_id, (pk, _, removed_at) in existing.items()
                 if removed_at is None and meta_id not in fetched]
+        if changed:  # the quality history: status / quality score moves since the last sync
+            by_pk = {pk: meta_id for meta_id, (pk, _, _) in existing.items()}
+            record_sync_changes(session, account_id, "template", template_sync_changes(
+                quality, {by_pk[v["_id"]]: v for v in changed}), finished_at, simulated)
         if new:
             session.execute(insert(_TEMPLATES), new)
         if changed:

@@ -168,7 +168,7 @@ def _attach_once(engine: Engine, client_ref: str, wamid: str) -> SendRecord:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from wa_console.store.messages import latest_status
+    from wa_console.store.messages import first_error_code, latest_status
     from wa_console.store.models import OutboundMessage
 
     with Session(engine) as session, session.begin():
@@ -185,6 +185,7 @@ def _attach_once(engine: Engine, client_ref: str, wamid: str) -> SendRecord:
         status, at, errors = latest_status(session, wamid)
         if status:
             ours.status, ours.status_at, ours.errors = status, at, errors
+            ours.error_code = first_error_code(errors) if status == "failed" else None
         elif ours.status in (SENDING, OUTCOME_UNKNOWN):
             ours.status, ours.status_at = ACCEPTED, datetime.now(UTC)
         session.flush()
@@ -221,9 +222,12 @@ def mark_rejected(engine: Engine, client_ref: str,
     """Meta refused the request (or it never left): nothing was sent."""
     from sqlalchemy.orm import Session
 
+    from wa_console.store.messages import first_error_code
+
     with Session(engine) as session, session.begin():
         row = _row(session, client_ref)
         row.status, row.status_at, row.errors = REJECTED, datetime.now(UTC), list(errors)
+        row.error_code = first_error_code(row.errors)
         session.flush()
         return _record(row)
 

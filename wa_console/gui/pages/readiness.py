@@ -285,7 +285,7 @@ class ReadinessPage(QWidget):
         for item in readiness.items:
             self.rows[item.requirement].show_item(item.state, item.reason, item.action,
                                                   item.problems)
-        self._set_advisories([f"{a.requirement.label}: {a.reason}" for a in readiness.advisories])
+        self._set_advisories([a.text for a in readiness.advisories])
         self.gates = gate(readiness, self.toggles)
         for key, feature_gate in self.gates.items():
             self._show_gate(key, feature_gate)

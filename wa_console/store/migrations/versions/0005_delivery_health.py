@@ -8,7 +8,6 @@ Create Date: 2026-11-25 13:03:37.822364
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None
