@@ -477,13 +477,14 @@ def test_template_sender_links_are_advisories_not_blockers() -> None:
 def test_quality_flags_are_one_advisory_not_a_requirement() -> None:
     """Delivery health's flagged items become one advisory (first three named) pointing to the
     health page; readiness itself is unchanged and the JSON form has no requirement for it."""
-    flags = tuple(f"Template t{i} (en_US): PAUSED for low quality" for i in range(5))
+    flags = tuple(f"template t{i} (en_US) PAUSED for low quality" for i in range(5))
     result = evaluate(world(quality_flags=flags))
     assert result.ready
     (advisory,) = result.advisories
     assert advisory.requirement is None and advisory.action is Action.OPEN_DELIVERY_HEALTH
-    assert advisory.text.startswith("Delivery health: 5 quality warnings: Template t0 (en_US)")
-    assert advisory.text.endswith("; and 2 more")
+    assert advisory.text.startswith(
+        "Delivery health: 5 quality warnings (template t0 (en_US) PAUSED for low quality; ")
+    assert advisory.text.endswith("; and 2 more): open delivery health for what to do")
     assert result.as_dict()["advisories"][0]["requirement"] is None
 
 

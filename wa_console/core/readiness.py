@@ -614,7 +614,8 @@ def _quality_flags(ctx: _Context) -> None:
         return
     shown = "; ".join(flags[:3]) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
     ctx.advise(None, f"Delivery health: {len(flags)} quality warning"
-                     f"{'s' if len(flags) != 1 else ''}: {shown}", Action.OPEN_DELIVERY_HEALTH)
+                     f"{'s' if len(flags) != 1 else ''} ({shown}): open delivery health for "
+                     "what to do", Action.OPEN_DELIVERY_HEALTH)
 
 
 class _Context:

@@ -460,6 +460,7 @@ def quality_overview(engine: Engine, account_id: int) -> list[QualityItem]:
 
 
 def _phone_flag(current: dict[str, str | None]) -> str | None:
+    """"<what>: <what to do>" for a flagged phone number; None when it is fine."""
     if (current.get("status") or "").upper() in _FLAGGED_PHONE_STATUS:
         return (f"status {current['status']}: Meta limits this number; reduce sends from it "
                 "and check Account Quality in WhatsApp Manager.")
@@ -470,9 +471,10 @@ def _phone_flag(current: dict[str, str | None]) -> str | None:
 
 
 def _template_flag(current: dict[str, str | None]) -> str | None:
+    """"<what>: <what to do>" for a flagged template; None when it is fine."""
     status = (current.get("status") or "").upper()
     if status == "PAUSED":
-        return ("PAUSED by Meta for low quality: sends fail until it resumes (3 h, then 6 h); "
+        return ("PAUSED for low quality: sends fail until it resumes (3 h, then 6 h); "
                 "use another template meanwhile and review its content.")
     if status == "DISABLED":
         return ("DISABLED after repeated pauses: it can no longer be sent; create a new "
@@ -484,11 +486,11 @@ def _template_flag(current: dict[str, str | None]) -> str | None:
 
 
 def quality_warnings(engine: Engine, account_id: int) -> list[str]:
-    """One sentence per flagged phone number or template, with what to do (readiness shows
-    them as advisories)."""
-    return [f"{'Phone number' if item.subject == 'phone' else 'Template'} {item.name}: "
-            f"{item.flag_reason}" for item in quality_overview(engine, account_id)
-            if item.flagged]
+    """One short line per flagged phone number or template, e.g. "template order_update
+    (en_US) PAUSED for low quality" (readiness lists them; the health page has the advice)."""
+    return [f"{item.subject if item.subject == 'template' else 'number'} {item.name} "
+            f"{(item.flag_reason or '').split(':')[0]}"
+            for item in quality_overview(engine, account_id) if item.flagged]
 
 
 # --- CSV exports --------------------------------------------------------------------------------

@@ -365,7 +365,14 @@ class HealthPage(QWidget):
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumHeight(300)
 
-        self.failures_table = read_only_table(FAILURE_COLUMNS, "failuresTable", word_wrap=True)
+        fit, stretch = QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch
+        # Meaning and what to do get the room: they are what the admin acts on.
+        self.failures_table = read_only_table(
+            FAILURE_COLUMNS, "failuresTable", word_wrap=True,
+            modes=(fit, QHeaderView.ResizeMode.Interactive, fit, stretch, stretch,
+                   QHeaderView.ResizeMode.Interactive, QHeaderView.ResizeMode.Interactive))
+        for column, width in ((1, 200), (5, 150), (6, 110)):
+            self.failures_table.setColumnWidth(column, width)
         self.failures_table.setToolTip("Click a group to list its messages")
         self.failures_table.itemSelectionChanged.connect(self._on_failure_selected)
         go_row = QHBoxLayout()
