@@ -11,6 +11,7 @@ import pytest
 from wa_console import cli
 from wa_console.core.credentials import SecretEdit
 from wa_console.core.health import HealthThresholds
+from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
 from wa_console.ops.health_cli import EXIT_ERROR, EXIT_HEALTHY, EXIT_UNHEALTHY, parse_since, run
 from wa_console.sandbox.history import generate_history
@@ -60,7 +61,7 @@ def test_within_limits_exits_0(sqlite_url: str, history: int) -> None:
     """Generous limits: healthy, the text lists figures with rates and top codes."""
     code, out, _ = invoke(sqlite_url, thresholds=HealthThresholds(0.5, 1000))
     assert code == EXIT_HEALTHY
-    assert "Sandbox (simulated): delivery health" in out
+    assert f"Sandbox — {SIMULATED_LABEL}: delivery health" in out
     assert "messages" in out and "unconfirmed" in out and "%" in out
     assert "Top failure codes" in out and "fix:" in out
     assert out.rstrip().splitlines()[-1].startswith("Healthy:")

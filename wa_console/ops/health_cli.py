@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from wa_console.core.health import BUCKETS, HealthThresholds, breaches
+from wa_console.core.readiness import SIMULATED_LABEL
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_ERROR = 0, 1, 2
 DEFAULT_SINCE = "30d"
@@ -100,7 +101,7 @@ def run(db_url: str | None, account: str | None, since: str = DEFAULT_SINCE,
             json.dump(doc, out, indent=2, ensure_ascii=False)
             out.write("\n")
         else:
-            label = f"{summary.name}" + (" (simulated)" if summary.sandbox else "")
+            label = f"{summary.name}" + (f" — {SIMULATED_LABEL}" if summary.sandbox else "")
             print(f"{label}: delivery health {start:%Y-%m-%d %H:%M} → {now:%Y-%m-%d %H:%M} UTC",
                   file=out)
             print(f"  {'messages':<12}{figures.total:>9,}", file=out)
