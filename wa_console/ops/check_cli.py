@@ -18,6 +18,7 @@ _MARK = {ItemState.OK: "ok", ItemState.FAILING: "FAILING", ItemState.NOT_CHECKED
 
 def run(db_url: str | None, account: str | None, live: bool, as_json: bool,
         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    from wa_console.ops.cli_accounts import choose_account
     from wa_console.ops.context import OpContext
     from wa_console.ops.readiness import load_readiness, run_all_checks
     from wa_console.store.accounts import AccountStore
@@ -32,17 +33,9 @@ def run(db_url: str | None, account: str | None, live: bool, as_json: bool,
     try:
         store = AccountStore(engine, SecretStore())
         summaries = store.list_accounts()
-        chosen = [s for s in summaries if account is None or s.name.lower() == account.lower()]
-        if not chosen:
-            names = ", ".join(s.name for s in summaries) or "none yet"
-            print(f"error: no channel account named {account!r} (accounts: {names})"
-                  if account else "error: there is no channel account yet", file=err)
+        summary = choose_account(summaries, account, err)
+        if summary is None:
             return EXIT_ERROR
-        if len(chosen) > 1:
-            print("error: several accounts; choose one with --account NAME: "
-                  + ", ".join(s.name for s in chosen), file=err)
-            return EXIT_ERROR
-        summary = chosen[0]
         run_result = None
         if live:
             def progress(pct: int, text: str) -> None:

@@ -45,6 +45,7 @@ def run(db_url: str | None, account: str | None, since: str = DEFAULT_SINCE,
         out: TextIO | None = None, err: TextIO | None = None,
         now: datetime | None = None) -> int:
     """Print the health of one account's period (see the module doc); returns the exit code."""
+    from wa_console.ops.cli_accounts import choose_account
     from wa_console.store.accounts import AccountStore
     from wa_console.store.db import DatabaseUnavailable, open_database, resolve_db_url
     from wa_console.store.health import HealthFilter, health_report, quality_warnings
@@ -67,17 +68,9 @@ def run(db_url: str | None, account: str | None, since: str = DEFAULT_SINCE,
         return EXIT_ERROR
     try:
         summaries = AccountStore(engine, SecretStore()).list_accounts()
-        chosen = [s for s in summaries if account is None or s.name.lower() == account.lower()]
-        if not chosen:
-            names = ", ".join(s.name for s in summaries) or "none yet"
-            print(f"error: no channel account named {account!r} (accounts: {names})"
-                  if account else "error: there is no channel account yet", file=err)
+        summary = choose_account(summaries, account, err)
+        if summary is None:
             return EXIT_ERROR
-        if len(chosen) > 1:
-            print("error: several accounts; choose one with --account NAME: "
-                  + ", ".join(s.name for s in chosen), file=err)
-            return EXIT_ERROR
-        summary = chosen[0]
         report = health_report(engine, HealthFilter(summary.id, start, now), now=now)
         problems = breaches(report.figures, thresholds)
         warnings = quality_warnings(engine, summary.id)
