@@ -13,14 +13,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
-from tests.gui.pages.test_senders_page import ScriptedSendersPrompts
 from tests.support.gui import ScriptedPrompts
 from wa_console.core.readiness import SIMULATED_LABEL, ItemState, Requirement
 from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.app import create_application
 from wa_console.gui.main_window import MainWindow
 from wa_console.gui.pages import webhooks
-from wa_console.gui.pages.senders import ConsentAnswer
+from wa_console.gui.prompts import ConsentAnswer
 from wa_console.ops.provider import stop_shared_sandbox
 from wa_console.store.proofs import list_proofs
 
@@ -80,8 +79,7 @@ def test_newcomer_reaches_a_simulated_proof(qtbot, sqlite_url: str, free_callbac
         Requirement.SENDER}
 
     senders = window.pages["senders"]
-    senders.prompts = ScriptedSendersPrompts(senders)
-    senders.prompts.answer = ConsentAnswer("Ana (comms)", "staff member's own phone", "")
+    window.prompts.consent_answer = ConsentAnswer("Ana (comms)", "staff member's own phone", "")
     tabs.setCurrentWidget(senders)
     click.count += 1
     qtbot.waitUntil(lambda: senders.phone_combo.count() >= 3, timeout=WAIT)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from tests.support.samples import SECRETS, TYPED
 from wa_console.gui.binder import SecretField
 from wa_console.gui.main_window import MainWindow
-from wa_console.gui.prompts import Prompts, UnsavedChoice
+from wa_console.gui.prompts import ConsentAnswer, Prompts, UnsavedChoice
 
 
 class ScriptedPrompts(Prompts):
@@ -24,6 +26,8 @@ class ScriptedPrompts(Prompts):
         self.reload_on_conflict = False
         self.path: str | None = None
         self.signed_probe_ok = False
+        self.remove_ok = True
+        self.consent_answer: ConsentAnswer | None = None
 
     def unsaved_changes(self, name: str) -> UnsavedChoice:
         self.asked.append(("unsaved", name))
@@ -51,12 +55,20 @@ class ScriptedPrompts(Prompts):
     def info(self, title: str, message: str) -> None:
         self.asked.append(("info", message))
 
-    def export_path(self, suggested: str) -> str | None:
+    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
+        self.asked.append(("save", title))
         return self.path
 
-    def export_proof_path(self, suggested: str) -> str | None:
-        self.asked.append(("export_proof", suggested))
-        return self.path
+    def confirm_remove_sender(self, label: str) -> bool:
+        self.asked.append(("remove", label))
+        return self.remove_ok
+
+    def consent(self, kind: str, phone: str) -> ConsentAnswer | None:
+        self.asked.append((kind, phone))
+        return self.consent_answer
+
+    def consent_history(self, phone: str, lines: Sequence[str]) -> None:
+        self.asked.append(("history", "\n".join(lines)))
 
     def confirm_signed_probe(self, url: str) -> bool:
         self.asked.append(("signed_probe", url))

@@ -1,14 +1,32 @@
 """Every question the console asks the admin, in one injectable place.
 
-The main window asks through a `Prompts` object, so tests replace it with scripted answers instead
-of clicking through modal dialogs.
+The main window asks through a `Prompts` object, and the pages ask through the main window's
+(`WindowPrompts`), so tests replace it with scripted answers instead of clicking through modal
+dialogs.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
+
+from wa_console.core.consent import CONSENT_METHODS
+
+OPT_OUT_METHODS: Final = ("admin", "recipient asked", "left the organisation")
 
 
 class UnsavedChoice(enum.Enum):
@@ -78,15 +96,36 @@ class Prompts:
     def info(self, title: str, message: str) -> None:
         QMessageBox.information(self.parent, title, message)
 
-    def export_path(self, suggested: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Export configuration", suggested,
-                                              "wa-console configuration (*.json)")
+    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
+        """Where to write an export (None: cancelled)."""
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
         return path or None
 
+    def export_path(self, suggested: str) -> str | None:
+        return self.save_path("Export configuration", suggested,
+                              "wa-console configuration (*.json)")
+
     def export_proof_path(self, suggested: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Export proof record", suggested,
-                                              "Proof record (*.json)")
-        return path or None
+        return self.save_path("Export proof record", suggested, "Proof record (*.json)")
+
+    def confirm_remove_sender(self, label: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Remove sender",
+                          f"Remove the sender '{label}'?", parent=self.parent)
+        box.setInformativeText("The phone number stays; templates naming this sender will be "
+                               "flagged until they name another.")
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is remove
+
+    def consent(self, kind: str, phone: str) -> ConsentAnswer | None:
+        """Who records an opt-in ("opt_in") or opt-out of `phone`, and how it was given."""
+        dialog = ConsentDialog(kind, phone, self.parent)
+        return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def consent_history(self, phone: str, lines: Sequence[str]) -> None:
+        self.info(f"Consent history of {phone}", "\n".join(lines) or "No consent recorded yet.")
 
     def confirm_signed_probe(self, url: str) -> bool:
         """Before the webhook self-test POSTs signed events to a host that is not loopback."""
@@ -103,3 +142,73 @@ class Prompts:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Import configuration", "",
                                               "wa-console configuration (*.json);;All files (*)")
         return path or None
+
+
+class WindowPrompts:
+    """A page's `prompts` attribute: the Prompts set on the page (tests), else its main
+    window's (looked up at each use: tests swap the window's), else plain dialogs."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_set"
+
+    def __get__(self, page: Any, owner: type | None = None) -> Any:
+        if page is None:
+            return self
+        own = page.__dict__.get(self.slot)
+        if own is not None:
+            return own
+        window = page.window()
+        found = getattr(window, "prompts", None) if window is not page else None
+        return found if isinstance(found, Prompts) else Prompts(page)
+
+    def __set__(self, page: Any, prompts: Any) -> None:
+        page.__dict__[self.slot] = prompts
+
+
+@dataclass(frozen=True)
+class ConsentAnswer:
+    recorded_by: str
+    method: str
+    detail: str
+
+
+class ConsentDialog(QDialog):
+    """Asks who records an opt-in/opt-out and how it was given (method: a known one or free
+    text)."""
+
+    def __init__(self, kind: str, phone: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        opt_in = kind == "opt_in"
+        self.setWindowTitle(f"Record {'opt-in' if opt_in else 'opt-out'} for {phone}")
+        form = QFormLayout(self)
+        self.recorded_by = QLineEdit()
+        self.recorded_by.setObjectName("recordedBy")
+        self.recorded_by.setPlaceholderText("Your name (who records this)")
+        form.addRow("Recorded by", self.recorded_by)
+        self.method = QComboBox()
+        self.method.setObjectName("method")
+        self.method.setEditable(True)  # a method not in the list is typed in
+        self.method.addItems(CONSENT_METHODS if opt_in else OPT_OUT_METHODS)
+        form.addRow("How", self.method)
+        self.detail = QLineEdit()
+        self.detail.setObjectName("detail")
+        self.detail.setPlaceholderText("e.g. where the signed form is kept" if opt_in
+                                       else "e.g. the reason")
+        form.addRow("Detail", self.detail)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setEnabled(False)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.recorded_by.textChanged.connect(self._on_edited)
+        self.method.currentTextChanged.connect(self._on_edited)
+
+    def _on_edited(self, _text: str) -> None:
+        self.ok_button.setEnabled(bool(self.recorded_by.text().strip()
+                                       and self.method.currentText().strip()))
+
+    def answer(self) -> ConsentAnswer:
+        return ConsentAnswer(self.recorded_by.text().strip(), self.method.currentText().strip(),
+                             self.detail.text().strip())

@@ -13,28 +13,16 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
+from tests.support.gui import ScriptedPrompts
 from wa_console.gui.app import create_application
 from wa_console.gui.health_models import PAGE_SIZE
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.health import FLAGGED_BACKGROUND, STATUSES, HealthPage, HealthPrompts
+from wa_console.gui.pages.health import FLAGGED_BACKGROUND, STATUSES, HealthPage
 from wa_console.sandbox.history import generate_history
 from wa_console.store.health import count_messages, health_report
 
 WAIT = 15000
 MESSAGES = 1200  # more than two pages of the list
-
-
-class ScriptedHealthPrompts(HealthPrompts):
-    """Answers every save-path question with `path`; `asked` records the titles."""
-
-    def __init__(self, parent) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(parent)
-        self.path: str | None = None
-        self.asked: list[str] = []
-
-    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
-        self.asked.append(title)
-        return self.path
 
 
 @pytest.fixture
@@ -49,7 +37,7 @@ def open_page(qtbot) -> Callable[[PageContext | None], HealthPage]:
 
     def _open(context: PageContext | None) -> HealthPage:
         page = HealthPage()
-        page.prompts = ScriptedHealthPrompts(page)
+        page.prompts = ScriptedPrompts(page)
         qtbot.addWidget(page)
         page.resize(1200, 800)
         page.show()
@@ -263,7 +251,7 @@ def test_exports(qtbot, open_page, history: PageContext, tmp_path) -> None:
     prompts = page.prompts
     prompts.path = None
     qtbot.mouseClick(page.export_csv_button, Qt.MouseButton.LeftButton)
-    assert prompts.asked == ["Export messages CSV"] and not list(tmp_path.glob("*.csv"))
+    assert prompts.asked == [("save", "Export messages CSV")] and not list(tmp_path.glob("*.csv"))
 
     reload_with(qtbot, page, lambda: page.period_combo.setCurrentIndex(
         page.period_combo.findData(7)))

@@ -9,16 +9,12 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.support.gui import ScriptedPrompts
 from tests.support.sandbox_account import PHONE
 from wa_console.gui.app import create_application
 from wa_console.gui.pages import PageContext
-from wa_console.gui.pages.senders import (
-    NO_SYNC_TEXT,
-    ConsentAnswer,
-    ConsentDialog,
-    SendersPage,
-    SendersPrompts,
-)
+from wa_console.gui.pages.senders import NO_SYNC_TEXT, SendersPage
+from wa_console.gui.prompts import ConsentAnswer, ConsentDialog
 from wa_console.ops.context import OpContext
 from wa_console.ops.sync import sync_channel_account
 from wa_console.store.recipients import list_recipients, opt_out_keywords
@@ -27,34 +23,13 @@ from wa_console.store.senders import list_senders
 KIOSK = "200000000000014"
 
 
-class ScriptedSendersPrompts(SendersPrompts):
-    """Scripted answers; `asked` records the questions."""
-
-    def __init__(self, parent) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(parent)
-        self.asked: list[tuple[str, str]] = []
-        self.remove_ok = True
-        self.answer: ConsentAnswer | None = None
-
-    def confirm_remove_sender(self, label: str) -> bool:
-        self.asked.append(("remove", label))
-        return self.remove_ok
-
-    def consent(self, kind: str, phone: str) -> ConsentAnswer | None:
-        self.asked.append((kind, phone))
-        return self.answer
-
-    def consent_history(self, phone, lines) -> None:  # type: ignore[no-untyped-def]
-        self.asked.append(("history", "\n".join(lines)))
-
-
 @pytest.fixture
 def open_page(qtbot, ctx: PageContext) -> Callable[[], SendersPage]:
     create_application()
 
     def _open() -> SendersPage:
         page = SendersPage()
-        page.prompts = ScriptedSendersPrompts(page)
+        page.prompts = ScriptedPrompts(page)
         qtbot.addWidget(page)
         page.show()
         with qtbot.waitSignal(page.refreshed, timeout=10000):
@@ -169,14 +144,14 @@ def test_recipient_bad_then_good_number_opt_in_and_out(qtbot, open_page, ctx) ->
     # The new recipient is selected, ready for the opt-in that must come next.
     assert page.selected_recipient().phone == "+15551234567" and page.opt_in_button.isEnabled()
 
-    page.prompts.answer = ConsentAnswer("Ana (comms)", "written consent", "form 12")
+    page.prompts.consent_answer = ConsentAnswer("Ana (comms)", "written consent", "form 12")
     click_and_reload(qtbot, page, page.opt_in_button)
     assert ("opt_in", "+15551234567") in page.prompts.asked
     assert [cell(table, 0, c) for c in (2, 4, 5, 6)] == [
         "Opted in", "Ana (comms)", "written consent", ""]
 
     table.selectRow(0)
-    page.prompts.answer = ConsentAnswer("Ben", "admin", "left the team")
+    page.prompts.consent_answer = ConsentAnswer("Ben", "admin", "left the team")
     click_and_reload(qtbot, page, page.opt_out_button)
     assert [cell(table, 0, c) for c in (2, 4, 6)] == ["Opted out", "Ben", "left the team"]
     [stored] = list_recipients(ctx.store.engine, ctx.account_id)
@@ -194,7 +169,7 @@ def test_cancelled_consent_dialog_changes_nothing(qtbot, open_page, ctx) -> None
     qtbot.keyClicks(page.recipient_phone, "+15551234567")
     click_and_reload(qtbot, page, page.add_recipient_button)
     page.recipients_table.selectRow(0)
-    page.prompts.answer = None
+    page.prompts.consent_answer = None
     with qtbot.assertNotEmitted(page.data_changed, wait=100):
         qtbot.mouseClick(page.opt_in_button, Qt.MouseButton.LeftButton)
     assert list_recipients(ctx.store.engine, ctx.account_id)[0].history == ()

@@ -48,7 +48,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -69,7 +68,7 @@ from wa_console.core.readiness import SIMULATED_LABEL, Action
 from wa_console.gui.health_models import PAGE_SIZE, MessageListModel, utc_text
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.phones import BAD, GOOD, NEUTRAL, WARN
-from wa_console.gui.prompts import Prompts
+from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import LatestOnly, run_task, while_alive
 from wa_console.gui.widgets import read_only_table
 
@@ -91,14 +90,6 @@ SIMULATED_TEXT: Final = f"Sandbox account: {SIMULATED_LABEL}"
 NO_ACCOUNT_TEXT: Final = "No account selected"
 NO_QUALITY_TEXT: Final = ("No phone numbers or templates synced yet: run Sync channel account and "
                           "Sync templates on the Verify & sync page to see their quality.")
-
-
-class HealthPrompts(Prompts):
-    """The Delivery health page's questions (tests replace them with scripted answers)."""
-
-    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
-        return path or None
 
 
 @dataclass(frozen=True)
@@ -193,6 +184,8 @@ def _quality_current(current: dict[str, Any]) -> str:
 class HealthPage(QWidget):
     """Delivery health of the shown account (see the module docstring)."""
 
+    prompts = WindowPrompts()
+
     data_changed = Signal()
     action_requested = Signal(str)
     refreshed = Signal()
@@ -205,7 +198,8 @@ class HealthPage(QWidget):
         super().__init__(parent)
         self.setObjectName("healthPage")
         self.ctx: PageContext | None = None
-        self.prompts: Any = prompts or HealthPrompts(self)
+        if prompts is not None:
+            self.prompts = prompts
         self.report: Any = None
         self.choices: Any = None
         self.quality: list[Any] = []

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.gui.pages import PageContext
-from wa_console.gui.prompts import Prompts
+from wa_console.gui.prompts import Prompts, WindowPrompts
 from wa_console.gui.tasks import LatestOnly
 
 COLUMNS: Final = ("Date", "Verdict", "Mode", "Template", "Recipient", "wamid")
@@ -46,6 +46,8 @@ def mode_text(simulated: bool) -> str:
 class ProofsPage(QWidget):
     """The account's proof records (`proofs`: as listed, newest first)."""
 
+    prompts = WindowPrompts()
+
     data_changed = Signal()
     refreshed = Signal()
 
@@ -54,7 +56,8 @@ class ProofsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("proofsPage")
         self.ctx: PageContext | None = None
-        self._prompts = prompts
+        if prompts is not None:
+            self.prompts = prompts
         # Tests pass a factory that adds the emulator's reply simulator to the wizard.
         self.wizard_factory = wizard_factory
         self.wizard: Any = None
@@ -104,14 +107,6 @@ class ProofsPage(QWidget):
         outer.addWidget(splitter, 1)
         self._set_enabled()
         self.message.setText("No account selected")
-
-    @property
-    def prompts(self) -> Prompts:
-        """The given prompts, else the main window's (scripted in tests), else dialogs."""
-        if self._prompts is not None:
-            return self._prompts
-        found = getattr(self.window(), "prompts", None)  # looked up each time: tests swap it
-        return found if isinstance(found, Prompts) else Prompts(self)
 
     # --- the page contract ----------------------------------------------------------------------
     def set_context(self, ctx: PageContext | None) -> None:

@@ -12,7 +12,7 @@ recipient with the error inline, Record opt-in / Opt out through a dialog asking
 it and how, the full history, and the account's opt-out keywords.
 
 All storage work runs on `ctx.storage_pool` through `run_task`; questions go through `prompts`
-(a `SendersPrompts`, replaceable by tests).
+(through the main window's Prompts, scripted in tests).
 
 Signals:
     data_changed(): a sender, recipient or keyword change was saved (readiness refreshes).
@@ -31,9 +31,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -44,12 +41,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wa_console.core.consent import CONSENT_METHODS
 from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.core.senders import SENDER_VALUE_LABELS, SENDER_VALUES
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.phones import BAD, GOOD, NEUTRAL, WARN
-from wa_console.gui.prompts import Prompts
+from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import LatestOnly, run_task, while_alive
 from wa_console.gui.widgets import read_only_table
 
@@ -59,80 +55,6 @@ SENDER_COLUMNS: Final = ("Label", "Number", "Phone number ID", "Value used", "Ve
                          "Quality", "Tier", "Status")
 RECIPIENT_COLUMNS: Final = ("Number", "Label", "Consent", "Since", "Recorded by", "How",
                             "Opt-out reason")
-OPT_OUT_METHODS: Final = ("admin", "recipient asked", "left the organisation")
-
-
-@dataclass(frozen=True)
-class ConsentAnswer:
-    recorded_by: str
-    method: str
-    detail: str
-
-
-class ConsentDialog(QDialog):
-    """Asks who records an opt-in/opt-out and how it was given (method: a known one or free
-    text)."""
-
-    def __init__(self, kind: str, phone: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        opt_in = kind == "opt_in"
-        self.setWindowTitle(f"Record {'opt-in' if opt_in else 'opt-out'} for {phone}")
-        form = QFormLayout(self)
-        self.recorded_by = QLineEdit()
-        self.recorded_by.setObjectName("recordedBy")
-        self.recorded_by.setPlaceholderText("Your name (who records this)")
-        form.addRow("Recorded by", self.recorded_by)
-        self.method = QComboBox()
-        self.method.setObjectName("method")
-        self.method.setEditable(True)  # a method not in the list is typed in
-        self.method.addItems(CONSENT_METHODS if opt_in else OPT_OUT_METHODS)
-        form.addRow("How", self.method)
-        self.detail = QLineEdit()
-        self.detail.setObjectName("detail")
-        self.detail.setPlaceholderText("e.g. where the signed form is kept" if opt_in
-                                       else "e.g. the reason")
-        form.addRow("Detail", self.detail)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setEnabled(False)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self.recorded_by.textChanged.connect(self._on_recorded_by_textChanged)
-        self.method.currentTextChanged.connect(self._on_recorded_by_textChanged)
-
-    def _on_recorded_by_textChanged(self, _text: str) -> None:
-        self.ok_button.setEnabled(bool(self.recorded_by.text().strip()
-                                       and self.method.currentText().strip()))
-
-    def answer(self) -> ConsentAnswer:
-        return ConsentAnswer(self.recorded_by.text().strip(), self.method.currentText().strip(),
-                             self.detail.text().strip())
-
-
-class SendersPrompts(Prompts):
-    """The Senders page's questions (tests replace them with scripted answers)."""
-
-    def confirm_remove_sender(self, label: str) -> bool:
-        from PySide6.QtWidgets import QMessageBox
-
-        box = QMessageBox(QMessageBox.Icon.Warning, "Remove sender",
-                          f"Remove the sender '{label}'?", parent=self.parent)
-        box.setInformativeText("The phone number stays; templates naming this sender will be "
-                               "flagged until they name another.")
-        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return box.clickedButton() is remove
-
-    def consent(self, kind: str, phone: str) -> ConsentAnswer | None:
-        dialog = ConsentDialog(kind, phone, self.parent)
-        return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else None
-
-    def consent_history(self, phone: str, lines: Sequence[str]) -> None:
-        self.info(f"Consent history of {phone}", "\n".join(lines) or "No consent recorded yet.")
 
 
 @dataclass(frozen=True)
@@ -187,6 +109,8 @@ def candidate_text(candidate: Any) -> str:
 class SendersPage(QWidget):
     """Senders and test recipients of the shown account (see the module docstring)."""
 
+    prompts = WindowPrompts()
+
     data_changed = Signal()
     action_requested = Signal(str)
     refreshed = Signal()
@@ -196,7 +120,8 @@ class SendersPage(QWidget):
         super().__init__(parent)
         self.setObjectName("sendersPage")
         self.ctx: PageContext | None = None
-        self.prompts: Any = prompts or SendersPrompts(self)
+        if prompts is not None:
+            self.prompts = prompts
         self.senders: list[Any] = []
         self.candidates: list[Any] = []
         self.recipients: list[Any] = []

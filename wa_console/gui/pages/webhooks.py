@@ -43,6 +43,7 @@ from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.remote import RemoteActionPage, result_items
+from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
 from wa_console.gui.widgets import read_only_table
 
@@ -123,6 +124,7 @@ class WebhooksPage(RemoteActionPage):
     """
 
     autostart_for_sandbox = True
+    prompts = WindowPrompts()
     receiver_changed = Signal()
     imported = Signal(object)
 
@@ -131,7 +133,8 @@ class WebhooksPage(RemoteActionPage):
     def __init__(self, parent: QWidget | None = None, prompts: Any = None) -> None:
         super().__init__(parent)
         self.ctx: PageContext | None = None
-        self._prompts = prompts
+        if prompts is not None:
+            self.prompts = prompts
         self.resolve: Callable[[str], list[str]] | None = None
         self._generation = 0
         self._rows: list[ResultRow] = []
@@ -146,22 +149,6 @@ class WebhooksPage(RemoteActionPage):
         self._poll.timeout.connect(self._show_receiver_counts)
         self._update_buttons()
         self._update_receiver()
-
-    @property
-    def prompts(self) -> Any:
-        """The injected Prompts, else the main window's, else a default one."""
-        if self._prompts is None:
-            window = self.window()
-            self._prompts = getattr(window, "prompts", None) if window is not self else None
-            if self._prompts is None:
-                from wa_console.gui.prompts import Prompts
-
-                self._prompts = Prompts(self)
-        return self._prompts
-
-    @prompts.setter
-    def prompts(self, prompts: Any) -> None:
-        self._prompts = prompts
 
     # --- building -------------------------------------------------------------------------------
     def _build(self) -> None:
