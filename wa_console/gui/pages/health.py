@@ -11,8 +11,8 @@ numbers and templates with their current rating and history; paused, disabled or
 highlighted with the reason. Exports: the filtered list and the failures as CSV, the chart as PNG.
 
 All storage work runs on `ctx.storage_pool` through `gui.tasks` (`LatestOnly`: a slow load of an
-older filter never overwrites a newer one); paths are asked through `prompts` (a
-`HealthPrompts`, replaceable by tests).
+older filter never overwrites a newer one); paths are asked through the main window's
+`Prompts` (scripted in tests).
 
 Signals:
     data_changed(): sample history was generated (other pages refresh).
