@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from tests.meta.webhook_samples import body_of, change, entry, envelope, messages_value, status
-from wa_console.core.credentials import SecretEdit
 from wa_console.core.health import Figures
-from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
+from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.store import messages
-from wa_console.store.accounts import AccountStore
 from wa_console.store.health import (
     HealthFilter,
     count_messages,
@@ -27,7 +25,6 @@ from wa_console.store.health import (
     write_messages_csv,
 )
 from wa_console.store.models import OutboundMessage, Sender
-from wa_console.store.secrets import SecretStore
 
 PHONE = str(SANDBOX_VALUES["phone_number_id"])
 OTHER_PHONE = "300000000000003"
@@ -36,16 +33,6 @@ NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 DAY1 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(db_url: str, open_db):  # type: ignore[no-untyped-def]
-    return open_db(db_url)
-
-
-@pytest.fixture
-def account_id(engine) -> int:  # type: ignore[no-untyped-def]
-    store = AccountStore(engine, SecretStore())
-    return store.create({**SANDBOX_VALUES, "account_name": "Sandbox (simulated)"},
-                        {k: SecretEdit("set", v) for k, v in SANDBOX_SECRETS.items()}).id
 
 
 def send(engine: Any, account_id: int, wamid: str, at: datetime, template: str = "order_update",

@@ -23,11 +23,9 @@ from tests.meta.webhook_samples import (
     status,
 )
 from wa_console.core.consent import OPT_OUT_KEYWORDS_KEY
-from wa_console.core.credentials import SecretEdit
-from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
+from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.meta.webhooks import WebhookFormatError
 from wa_console.store import messages
-from wa_console.store.accounts import AccountStore
 from wa_console.store.models import (
     ConsentEvent,
     InboundMessage,
@@ -40,7 +38,6 @@ from wa_console.store.models import (
     TestRecipient as RecipientRow,
 )
 from wa_console.store.preferences import set_preference
-from wa_console.store.secrets import SecretStore
 
 PHONE_ID = str(SANDBOX_VALUES["phone_number_id"])
 WABA = str(SANDBOX_VALUES["waba_id"])
@@ -48,18 +45,6 @@ USER = "15551234567"
 NOW = int(datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp())
 
 
-@pytest.fixture
-def engine(db_url: str, open_db):  # type: ignore[no-untyped-def]
-    return open_db(db_url)
-
-
-@pytest.fixture
-def account_id(engine) -> int:  # type: ignore[no-untyped-def]
-    """A sandbox account with the emulator's IDs (its deliveries are simulated)."""
-    store = AccountStore(engine, SecretStore())
-    record = store.create({**SANDBOX_VALUES, "account_name": "Sandbox (simulated)"},
-                          {k: SecretEdit("set", v) for k, v in SANDBOX_SECRETS.items()})
-    return record.id
 
 
 def status_body(wamid: str, state: str, ts: int = NOW, *, phone_id: str = PHONE_ID,

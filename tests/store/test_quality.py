@@ -10,29 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from tests.meta.webhook_samples import body_of, change, entry, envelope
-from wa_console.core.credentials import SecretEdit
-from wa_console.core.sandbox_defaults import SANDBOX_SECRETS, SANDBOX_VALUES
+from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.store import messages, synced
-from wa_console.store.accounts import AccountStore
 from wa_console.store.health import quality_overview, quality_warnings
 from wa_console.store.models import MessageTemplate, PhoneNumber, QualityChange
 from wa_console.store.quality import record_quality_change
-from wa_console.store.secrets import SecretStore
 
 WABA = str(SANDBOX_VALUES["waba_id"])
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(db_url: str, open_db):  # type: ignore[no-untyped-def]
-    return open_db(db_url)
-
-
-@pytest.fixture
-def account_id(engine) -> int:  # type: ignore[no-untyped-def]
-    store = AccountStore(engine, SecretStore())
-    return store.create({**SANDBOX_VALUES, "account_name": "Sandbox (simulated)"},
-                        {k: SecretEdit("set", v) for k, v in SANDBOX_SECRETS.items()}).id
 
 
 def phone(quality: str = "GREEN", tier: str = "TIER_1K", state: str = "CONNECTED",

@@ -10,11 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tests.support.sandbox_account import TOKEN
 from wa_console.core.consent import DEFAULT_OPT_OUT_KEYWORDS, is_opt_out
-from wa_console.core.credentials import SecretEdit
-from wa_console.core.sandbox_defaults import SANDBOX_ACCOUNT_NAME, SANDBOX_VALUES
-from wa_console.store.accounts import AccountStore
 from wa_console.store.models import ConsentEvent
 from wa_console.store.models import TestRecipient as RecipientRow
 from wa_console.store.recipients import (
@@ -30,19 +26,6 @@ from wa_console.store.recipients import (
     require_opted_in,
     set_opt_out_keywords,
 )
-from wa_console.store.secrets import SecretStore
-
-
-@pytest.fixture
-def engine(db_url: str, open_db):  # type: ignore[no-untyped-def]
-    return open_db(db_url)
-
-
-@pytest.fixture
-def account_id(engine) -> int:  # type: ignore[no-untyped-def]
-    store = AccountStore(engine, SecretStore())
-    return store.create({**SANDBOX_VALUES, "account_name": SANDBOX_ACCOUNT_NAME},
-                        {"access_token": SecretEdit("set", TOKEN)}).id
 
 
 def test_numbers_are_validated_and_stored_as_e164(engine, account_id) -> None:
