@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QWidget
+
+from wa_console.core.readiness import SIMULATED_LABEL
 
 
 def read_only_table(columns: Sequence[str], name: str, parent: QWidget | None = None, *,
@@ -28,3 +31,16 @@ def read_only_table(columns: Sequence[str], name: str, parent: QWidget | None = 
         for column, mode in enumerate(modes):
             head.setSectionResizeMode(column, mode)
     return table
+
+
+SIMULATED_TEXT: Final = f"Sandbox account: {SIMULATED_LABEL}"
+
+
+def simulated_badge(tooltip: str, parent: QWidget | None = None) -> QLabel:
+    """The one look of "this is the sandbox": every page that shows simulated data wears it."""
+    badge = QLabel(SIMULATED_TEXT, parent)
+    badge.setObjectName("simulatedLabel")
+    badge.setStyleSheet("QLabel { color: #8a5300; background: #fff8e1; padding: 2px 6px; "
+                        "border-radius: 3px; }")
+    badge.setToolTip(tooltip)
+    return badge

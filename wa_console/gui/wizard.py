@@ -49,6 +49,7 @@ from wa_console.core.templates.payload import HEADER_MEDIA_KEY, has_variable, ur
 from wa_console.gui.pages import PageContext
 from wa_console.gui.prompts import Prompts
 from wa_console.gui.tasks import run_task, while_alive
+from wa_console.gui.widgets import simulated_badge
 from wa_console.ops.test_send import (
     REPLY_TIMEOUT_S,
     STATUS_TIMEOUT_S,
@@ -58,8 +59,6 @@ from wa_console.ops.test_send import (
 
 ERROR_STYLE = "color: #b3261e;"
 OK_STYLE = "color: #1b7f3b;"
-SIMULATED_STYLE = ("color: #6a1b9a; border: 1px solid #6a1b9a; border-radius: 4px; "
-                   "padding: 2px 6px;")
 
 
 def _label(name: str, text: str = "", wrap: bool = True) -> QLabel:
@@ -71,10 +70,7 @@ def _label(name: str, text: str = "", wrap: bool = True) -> QLabel:
 
 
 def _simulated_label() -> QLabel:
-    label = _label("simulatedLabel", SIMULATED_LABEL[:1].upper() + SIMULATED_LABEL[1:], False)
-    label.setStyleSheet(SIMULATED_STYLE)
-    label.setToolTip("Sandbox account: everything goes to the local emulator, not to Meta.")
-    return label
+    return simulated_badge("Sandbox account: everything goes to the local emulator, not to Meta.")
 
 
 def _time(value: Any) -> str:

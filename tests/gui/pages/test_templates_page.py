@@ -25,9 +25,9 @@ from wa_console.gui.pages.templates import (
     COL_STATUS,
     EMPTY_TEXT,
     NO_ACCOUNT_TEXT,
-    SIMULATED_TEXT,
     TemplatesPage,
 )
+from wa_console.gui.widgets import SIMULATED_TEXT
 from wa_console.ops.context import OpContext
 from wa_console.ops.sync import sync_templates
 from wa_console.sandbox import SandboxServer, seeded_world

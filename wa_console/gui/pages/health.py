@@ -64,13 +64,13 @@ from PySide6.QtWidgets import (
 )
 
 from wa_console.core.health import BUCKETS, UNCONFIRMED_AFTER
-from wa_console.core.readiness import SIMULATED_LABEL, Action
+from wa_console.core.readiness import Action
 from wa_console.gui.health_models import PAGE_SIZE, MessageListModel, utc_text
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.phones import BAD, GOOD, NEUTRAL, WARN
 from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import LatestOnly, run_task, while_alive
-from wa_console.gui.widgets import read_only_table
+from wa_console.gui.widgets import read_only_table, simulated_badge
 
 STATUSES: Final = BUCKETS  # the figure names, in display order
 STATUS_COLOURS: Final = {"sent": "#90a4ae", "delivered": "#4caf50", "read": "#1b5e20",
@@ -86,7 +86,6 @@ FAILURE_COLUMNS: Final = ("Code", "Title", "Count", "Meaning", "What to do", "Te
 QUALITY_COLUMNS: Final = ("Item", "Current", "Warning")
 FLAGGED_BACKGROUND: Final = "#fdecea"
 SAMPLE_MESSAGES: Final = 2000
-SIMULATED_TEXT: Final = f"Sandbox account: {SIMULATED_LABEL}"
 NO_ACCOUNT_TEXT: Final = "No account selected"
 NO_QUALITY_TEXT: Final = ("No phone numbers or templates synced yet: run Sync channel account and "
                           "Sync templates on the Verify & sync page to see their quality.")
@@ -214,11 +213,9 @@ class HealthPage(QWidget):
         outer = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(_bold(QLabel("Delivery health"), 1.25), 1)
-        self.simulated = QLabel(SIMULATED_TEXT, self, objectName="simulatedLabel")
-        self.simulated.setStyleSheet(
-            "QLabel { color: #8a5300; background: #fff8e1; padding: 2px 6px; }")
-        self.simulated.setToolTip("These messages and statuses come from the sandbox (emulator "
-                                  "or generated sample history), not from Meta.")
+        self.simulated = simulated_badge("These messages and statuses come from the sandbox "
+                                         "(emulator or generated sample history), not from "
+                                         "Meta.", self)
         self.simulated.hide()
         top.addWidget(self.simulated)
         self.generate_button = QPushButton("Generate sample history (simulated)")

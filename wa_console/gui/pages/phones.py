@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.gui.pages import PageContext
 from wa_console.gui.tasks import run_task, while_alive
+from wa_console.gui.widgets import simulated_badge
 
 EMPTY_TEXT: Final = "Not synced yet — use Sync channel account"
 
@@ -151,11 +151,8 @@ class PhonesPage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.title.setFont(font)
         top.addWidget(self.title, 1)
-        self.simulated = QLabel(SIMULATED_LABEL[:1].upper() + SIMULATED_LABEL[1:])
-        self.simulated.setObjectName("simulatedLabel")
-        self.simulated.setStyleSheet(
-            "color: #6a1b9a; border: 1px solid #6a1b9a; border-radius: 4px; padding: 2px 6px;")
-        self.simulated.setToolTip("These numbers come from the local sandbox emulator, not Meta.")
+        self.simulated = simulated_badge(
+            "These numbers come from the local sandbox emulator, not Meta.")
         self.simulated.hide()
         top.addWidget(self.simulated)
         outer.addLayout(top)

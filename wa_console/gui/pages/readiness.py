@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 
 from wa_console.core.readiness import (
     FEATURES,
-    SIMULATED_LABEL,
     Action,
     FeatureGate,
     GateState,
@@ -45,6 +44,7 @@ from wa_console.core.readiness import (
 )
 from wa_console.gui.pages import PageContext
 from wa_console.gui.tasks import LatestOnly, run_task, while_alive
+from wa_console.gui.widgets import simulated_badge
 
 # The state mark of a checklist item: text (never colour alone) and colour.
 STATE_TEXT: Final[Mapping[ItemState, str]] = {
@@ -155,12 +155,9 @@ class ReadinessPage(QWidget):
         self.headline.setFont(font)
         self.headline.setWordWrap(True)
         top.addWidget(self.headline, 1)
-        self.simulated = QLabel(SIMULATED_LABEL[:1].upper() + SIMULATED_LABEL[1:])
-        self.simulated.setObjectName("simulatedLabel")
-        self.simulated.setStyleSheet(
-            "color: #6a1b9a; border: 1px solid #6a1b9a; border-radius: 4px; padding: 2px 6px;")
-        self.simulated.setToolTip("This is a sandbox account: every result comes from the local "
-                                  "emulator, so nothing here proves production readiness.")
+        self.simulated = simulated_badge(
+            "This is a sandbox account: every result comes from the local emulator, so nothing "
+            "here proves production readiness.")
         self.simulated.hide()
         top.addWidget(self.simulated, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)

@@ -41,13 +41,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wa_console.core.readiness import SIMULATED_LABEL
 from wa_console.core.senders import SENDER_VALUE_LABELS, SENDER_VALUES
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.phones import BAD, GOOD, NEUTRAL, WARN
 from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import LatestOnly, run_task, while_alive
-from wa_console.gui.widgets import read_only_table
+from wa_console.gui.widgets import read_only_table, simulated_badge
 
 NO_SYNC_TEXT: Final = ("No phone numbers are synced for this WABA yet. Sync the channel account "
                        "first, then pick the number to send from.")
@@ -132,11 +131,8 @@ class SendersPage(QWidget):
         outer = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(_bold(QLabel("Senders"), 1.25), 1)
-        self.simulated = QLabel(SIMULATED_LABEL[:1].upper() + SIMULATED_LABEL[1:])
-        self.simulated.setObjectName("simulatedLabel")
-        self.simulated.setStyleSheet(
-            "color: #6a1b9a; border: 1px solid #6a1b9a; border-radius: 4px; padding: 2px 6px;")
-        self.simulated.setToolTip("These numbers come from the local sandbox emulator, not Meta.")
+        self.simulated = simulated_badge(
+            "These numbers come from the local sandbox emulator, not Meta.")
         self.simulated.hide()
         top.addWidget(self.simulated)
         outer.addLayout(top)

@@ -42,6 +42,7 @@ from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
 from wa_console.gui.studio import TemplateEditor
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
+from wa_console.gui.widgets import simulated_badge
 from wa_console.store.drafts import (
     DraftConflict,
     DraftRecord,
@@ -56,7 +57,6 @@ from wa_console.store.drafts import (
 __all__ = ["MAX_UNSAVED_MS", "StudioPage", "draft_label", "status_text"]
 
 MAX_UNSAVED_MS: Final = 1000
-SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001
 CONFLICT_TEXT: Final = ("This draft was changed elsewhere — reload. Autosave is paused; "
                         "nothing more is saved until you reload.")
 DELETED_TEXT: Final = ("This draft was deleted elsewhere — reload. Autosave is paused; "
@@ -117,8 +117,8 @@ class StudioPage(QWidget):
 
     def _build(self) -> None:
         self.account_label = QLabel(self, objectName="studio.account")
-        self.simulated_label = QLabel(SIMULATED_TEXT, self, objectName="simulatedLabel")
-        self.simulated_label.setStyleSheet("color: #7a4f00; font-weight: bold;")
+        self.simulated_label = simulated_badge(
+            "A sandbox account: submissions go to the local emulator, not to Meta.", self)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)

@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 
 from wa_console.gui.pages import PageContext
 from wa_console.gui.tasks import TaskHandle, run_task
+from wa_console.gui.widgets import simulated_badge
 from wa_console.store.synced import TemplateRow, template_list
 
 COLUMNS = ("Name", "Language", "Category", "Status", "Quality", "Rejected reason")
@@ -61,7 +62,6 @@ COL_NAME, COL_LANGUAGE, COL_CATEGORY, COL_STATUS, COL_QUALITY, COL_REASON = rang
 
 DRAFT = "DRAFT"  # shown (and filtered) as the status of a local draft, which Meta never saw
 EMPTY_TEXT = "No templates synced yet — use Verify & sync"
-SIMULATED_TEXT = "simulated – not proof"
 NO_ACCOUNT_TEXT = "No account selected"
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -393,13 +393,9 @@ class TemplatesPage(QWidget):
         self.refresh_button = QPushButton("Refresh", self)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("templates.count")
-        self.simulated_label = QLabel(SIMULATED_TEXT, self)
-        self.simulated_label.setObjectName("templates.simulated")
-        self.simulated_label.setToolTip(
-            "This is a sandbox account: these templates come from the local emulator, not Meta.")
-        self.simulated_label.setStyleSheet(
-            "QLabel { color: #7a4f00; background: #fff3d6; padding: 2px 6px;"
-            " border-radius: 3px; }")
+        self.simulated_label = simulated_badge(
+            "This is a sandbox account: these templates come from the local emulator, not Meta.",
+            self)
         self.simulated_label.hide()
 
         self.view = QTableView(self)

@@ -31,9 +31,7 @@ from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.remote import RemoteActionPage, result_items
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task
-from wa_console.gui.widgets import read_only_table
-
-SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001 (en dash)
+from wa_console.gui.widgets import read_only_table, simulated_badge
 
 # Action names (also the keys of `VerifyPage.buttons`).
 VERIFY: Final = "verify"
@@ -126,12 +124,9 @@ class VerifyPage(RemoteActionPage):
         font = self.account_label.font()
         font.setBold(True)
         self.account_label.setFont(font)
-        self.simulated_label = QLabel(SIMULATED_TEXT, self, objectName="simulatedLabel")
-        self.simulated_label.setStyleSheet(
-            "QLabel { color: #8a5300; background: #fff8e1; padding: 2px 6px; }")
-        self.simulated_label.setToolTip(
+        self.simulated_label = simulated_badge(
             "Results come from the sandbox emulator, not from Meta: they prove the console "
-            "works, not that a real account does.")
+            "works, not that a real account does.", self)
         header = QHBoxLayout()
         header.addWidget(self.account_label)
         header.addWidget(self.simulated_label)

@@ -45,9 +45,8 @@ from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.remote import RemoteActionPage, result_items
 from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
-from wa_console.gui.widgets import read_only_table
+from wa_console.gui.widgets import read_only_table, simulated_badge
 
-SIMULATED_TEXT: Final = "Sandbox account: simulated – not proof"  # noqa: RUF001 (en dash)
 # The sandbox account's callback URL names the local receiver's default port (8765).
 DEFAULT_RECEIVER_PORT: Final = urlsplit(str(SANDBOX_VALUES["webhook_callback_url"])).port or 8765
 POLL_MS: Final = 500
@@ -156,9 +155,9 @@ class WebhooksPage(RemoteActionPage):
         font = self.account_label.font()
         font.setBold(True)
         self.account_label.setFont(font)
-        self.simulated_label = QLabel(SIMULATED_TEXT, self, objectName="simulatedLabel")
-        self.simulated_label.setStyleSheet(
-            "QLabel { color: #8a5300; background: #fff8e1; padding: 2px 6px; }")
+        self.simulated_label = simulated_badge(
+            "Checks of a sandbox account go to the local emulator and receiver, not to Meta.",
+            self)
         header = QHBoxLayout()
         header.addWidget(self.account_label)
         header.addWidget(self.simulated_label)
