@@ -164,3 +164,37 @@ class LatestOnly:
         self.next()
         return run_task(work, pool=pool, on_success=self.current(on_success),
                         on_failure=self.current(on_failure))
+
+
+class GuiAsker(QObject):
+    """Lets a worker ask the admin something: `ask(question, task, default)` runs `question()`
+    (a dialog) on the GUI thread and blocks the worker until it answers; a task cancelled
+    meanwhile gets `default`. The worker never touches widgets."""
+
+    _asked = Signal(object, object)  # question, reply
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        # A bound method of an object living on the GUI thread: the call is queued there.
+        self._asked.connect(self._answer)
+
+    def _answer(self, question: Callable[[], Any], reply: Callable[[Any], None]) -> None:
+        answer = None
+        try:
+            answer = question()
+        finally:
+            reply(answer)  # the waiting worker always gets an answer
+
+    def ask(self, question: Callable[[], Any], task: TaskContext, default: Any) -> Any:
+        answered = threading.Event()
+        box: list[Any] = []
+
+        def reply(value: Any) -> None:
+            box.append(value)
+            answered.set()
+
+        self._asked.emit(question, reply)
+        while not answered.wait(0.05):
+            if task.cancelled():
+                return default
+        return box[0] if box and box[0] is not None else default

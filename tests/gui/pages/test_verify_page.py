@@ -276,3 +276,30 @@ def test_no_account_disables_actions(qtbot, store, server, world, pools) -> None
     assert not any(button.isEnabled() for button in page.buttons.values())
     assert page.simulated_label.isHidden() and page.table.rowCount() == 0
     assert page.start("verify") is None
+
+
+@pytest.mark.parametrize("templates", [20])
+def test_run_all_asks_before_signed_probes_to_a_public_host(qtbot, store, server, world, pools,
+                                                            monkeypatch) -> None:
+    """Run all's webhook self-test asks (through Prompts, on the GUI thread) before signed
+    events go to a callback that is not loopback; declined, they are skipped, not sent."""
+    from tests.support.gui import ScriptedPrompts
+    from wa_console.ops import webhook_check
+    from wa_console.store.checks import load_checks
+    from wa_console.webhook.app import account_secrets
+    from wa_console.webhook.server import ReceiverServer
+
+    page = make_page(qtbot, store, server, pools, world.tokens["valid"].value)
+    page.prompts = ScriptedPrompts(page)
+    account = store.list_accounts()[0].id
+    with ReceiverServer(store.engine, account_secrets(store), port=0) as receiver:
+        url = f"http://localhost:{receiver.port}/webhooks/whatsapp"
+        record = store.get(account)
+        store.save(account, record.version, {**record.values, "webhook_callback_url": url}, {})
+        monkeypatch.setattr(webhook_check, "is_loopback_host", lambda host, resolve: False)
+        click_and_wait(qtbot, page, page.run_all_button)
+        assert receiver.events_accepted == 0
+    assert page.prompts.asked == [("signed_probe", url)]
+    stored = {c.key: c.outcome for c in load_checks(store.engine, account)}
+    assert stored["webhook.platform.challenge"] == "ok"
+    assert stored["webhook.platform.signed_post"] == "unknown"

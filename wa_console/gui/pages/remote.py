@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
+from wa_console.gui.prompts import WindowPrompts
+from wa_console.gui.tasks import GuiAsker, TaskContext, TaskHandle, run_task, while_alive
 
 CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
 KEY_ROLE: Final = Qt.ItemDataRole.UserRole + 1  # a result row's check key
@@ -66,9 +67,11 @@ class RemoteActionPage(QWidget):
     action_finished = Signal(str)
     loaded = Signal()
     action_labels: dict[str, str] = {}
+    prompts = WindowPrompts()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._asker = GuiAsker(self)
         self._handle: TaskHandle | None = None
         self._action: str | None = None
         self._succeeded = False  # the running action succeeded (emit data_changed after reload)
@@ -131,6 +134,12 @@ class RemoteActionPage(QWidget):
         self._on_progress(-1, f"{label}: starting…")
         self._update_buttons()
         return self._handle
+
+    def signed_probe_question(self, task: TaskContext) -> Callable[[str], bool]:
+        """`allow_signed_probe(url)` for the webhook self-test running in `task`: asks the
+        admin on the GUI thread (Prompts); a cancel answers no."""
+        return lambda url: bool(self._asker.ask(
+            lambda: self.prompts.confirm_signed_probe(url), task, False))
 
     def cancel(self) -> None:
         """Ask the running action to stop (takes effect before its next request)."""

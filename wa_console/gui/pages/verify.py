@@ -223,8 +223,11 @@ class VerifyPage(RemoteActionPage):
             # on the GUI thread would freeze the window for the first click.
             from wa_console.ops.context import OpContext
 
-            return _op(action)(OpContext(report=task.report, cancelled=task.cancelled), store,
-                               account_id, base_url)
+            op_ctx = OpContext(report=task.report, cancelled=task.cancelled)
+            if action == RUN_ALL:  # its webhook self-test asks before signed probes go out
+                return _op(action)(op_ctx, store, account_id, base_url,
+                                   allow_signed_probe=self.signed_probe_question(task))
+            return _op(action)(op_ctx, store, account_id, base_url)
 
         return self._run_action(action, work, ctx.remote_pool)
 

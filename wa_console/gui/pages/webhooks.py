@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -43,7 +43,6 @@ from wa_console.core.sandbox_defaults import SANDBOX_VALUES
 from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.remote import RemoteActionPage, result_items
-from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
 from wa_console.gui.widgets import read_only_table, simulated_badge
 
@@ -102,12 +101,6 @@ def _read_stored(store: Any, account_id: int) -> list[Any]:
     return load_checks(store.engine, account_id, (*META_KEYS, *PLATFORM_KEYS))
 
 
-class _Asker(QObject):
-    """Carries the signed-probe question from the worker to the GUI thread and back."""
-
-    asked = Signal(str, object)  # url, reply(bool)
-
-
 class WebhooksPage(RemoteActionPage):
     """Signals:
     data_changed(): a check or self-test finished and its stored result is shown.
@@ -123,7 +116,6 @@ class WebhooksPage(RemoteActionPage):
     """
 
     autostart_for_sandbox = True
-    prompts = WindowPrompts()
     receiver_changed = Signal()
     imported = Signal(object)
 
@@ -140,8 +132,6 @@ class WebhooksPage(RemoteActionPage):
         self.receiver: Any = None  # wa_console.webhook.server.ReceiverServer while running
         self._receiver_busy = False
         self._autostarted = False
-        self._asker = _Asker(self)
-        self._asker.asked.connect(self._on_signed_probe_asked)
         self._build()
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
@@ -302,7 +292,6 @@ class WebhooksPage(RemoteActionPage):
             return None
         store, account_id, base_url = ctx.store, ctx.account_id, ctx.base_url
         resolve = self.resolve
-        ask = self._signed_probe_asker()
 
         def work(task: TaskContext) -> Any:
             # Imported on the worker: the first import of requests/SQLAlchemy is slow.
@@ -314,39 +303,9 @@ class WebhooksPage(RemoteActionPage):
                 return check_meta_side(op_ctx, store, account_id, base_url)
             extra = {"resolve": resolve} if resolve is not None else {}
             return self_test(op_ctx, store, account_id,
-                             allow_signed_probe=lambda url: ask(url, task), **extra)
+                             allow_signed_probe=self.signed_probe_question(task), **extra)
 
         return self._run_action(action, work, ctx.remote_pool)
-
-    def _signed_probe_asker(self) -> Callable[[str, TaskContext], bool]:
-        """`ask(url, task)` for the worker: the question is shown on the GUI thread; the
-        worker waits for the answer (a cancel answers "no")."""
-        import threading
-
-        asker = self._asker
-
-        def ask(url: str, task: TaskContext) -> bool:
-            answered = threading.Event()
-            answer: list[bool] = []
-
-            def reply(value: bool) -> None:
-                answer.append(value)
-                answered.set()
-
-            asker.asked.emit(url, reply)
-            while not answered.wait(0.05):
-                if task.cancelled():
-                    return False
-            return bool(answer and answer[0])
-
-        return ask
-
-    def _on_signed_probe_asked(self, url: str, reply: Callable[[bool], None]) -> None:
-        allowed = False
-        try:
-            allowed = bool(self.prompts.confirm_signed_probe(url))
-        finally:
-            reply(allowed)  # the waiting worker always gets an answer
 
     def _on_success(self, result: Any) -> None:
         self._succeeded = True
