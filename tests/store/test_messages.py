@@ -269,7 +269,7 @@ def test_stop_opts_the_recipient_out(engine, account_id: int, text: str) -> None
         [event] = session.scalars(sa.select(ConsentEvent)).all()
         assert (event.kind, event.recorded_by, event.method, event.recipient_id) == (
             "opt_out", "inbound message", "reply keyword", recipient_id)
-        assert event.detail == f"wamid.STOP: {text!r}"
+        assert event.detail == f"replied {text!r} (message wamid.STOP)"
     # Meta retrying the same message (other bytes, same wamid) does not record it twice.
     messages.ingest(engine, inbound_body("wamid.STOP", text, NOW + 1), signature_valid=True)
     assert count(engine, ConsentEvent) == 1

@@ -365,7 +365,7 @@ class _Plan:
         connection.execute(sql.insert_consent, {
             "recipient_id": self.opt_out_recipient, "kind": "opt_out", "at": at,
             "recorded_by": "inbound message", "method": "reply keyword",
-            "detail": f"{event.wamid}: {event.text!r}"})
+            "detail": f"replied {event.text!r} (message {event.wamid})"})
         return "+" + (event.from_wa_id or "")
 
 
