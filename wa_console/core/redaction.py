@@ -18,9 +18,11 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
-# Query parameters and headers that carry tokens in Graph API URLs and requests.
+# Query parameters and headers that carry tokens in Graph API URLs and requests, and the verify
+# token in a webhook handshake URL (the self-test's and Meta's GET).
 _TOKEN_PARAMS = re.compile(
-    r"(?i)((?:access_token|input_token|client_secret|appsecret_proof)=)[^&\s\"']+"
+    r"(?i)((?:access_token|input_token|client_secret|appsecret_proof|hub\.verify_token)=)"
+    r"[^&\s\"']+"
 )
 _AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|oauth)\s+)[^\s'\"]+")
 
