@@ -347,3 +347,19 @@ def test_record_fields_are_edited_and_saved(qtbot: Any, ctx: PageContext, make_p
     qtbot.waitUntil(lambda: saved_record() == typed, timeout=5000)
     qtbot.keyClicks(record["event_key"], " Now")
     qtbot.waitUntil(lambda: "event_key.format" in {f.code for f in page.editor.findings()})
+
+
+def test_sender_account_naming_no_sender_is_flagged_inline(qtbot: Any, ctx: PageContext,
+                                                           make_page: Any) -> None:
+    """A template whose Sender account names no sender of the account shows the problem under
+    that field (a warning: the draft still saves); naming nothing shows nothing."""
+    rec = drafts.save_draft(ctx.store.engine, ctx.account_id,
+                            replace(VALID, sender_account="Nobody"))
+    plain = drafts.save_draft(ctx.store.engine, ctx.account_id, replace(VALID, name="other"))
+    page = make_page(ctx)
+    open_saved(qtbot, page, rec)
+    message = page.editor.record.messages["sender_account"]
+    qtbot.waitUntil(lambda: message.isVisibleTo(page), timeout=5000)
+    assert "'Nobody' names no sender of this account" in message.text()
+    open_saved(qtbot, page, plain)
+    qtbot.waitUntil(lambda: not message.isVisibleTo(page), timeout=5000)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from wa_console.core.templates.model import Category, TemplateDraft
+from wa_console.core.validation import FieldIssue, Severity
 from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
 from wa_console.gui.studio import TemplateEditor
@@ -297,28 +298,36 @@ class StudioPage(QWidget):
         return [self.drift_list.item(i).text() for i in range(self.drift_list.count())]
 
     def _update_drift(self, rec: DraftRecord | None) -> None:
-        """Compare the stored draft with its synced APPROVED counterpart, off the GUI thread."""
+        """Compare the stored draft with its synced APPROVED counterpart, and check its Sender
+        account link (store.senders), off the GUI thread."""
         if rec is None or self.ctx is None:
             self.drift_box.hide()
+            self.editor.record.show_issues([])
             return
         from wa_console.core.templates.drift import drift, keys_match
         from wa_console.ops.readiness import approved_version
+        from wa_console.store.senders import template_sender_problems
 
         engine, account_id, draft = self.ctx.store.engine, self.ctx.account_id, rec.draft
 
-        def work(_task: TaskContext) -> tuple[list[str], bool] | None:
+        def work(_task: TaskContext) -> tuple[tuple[list[str], bool] | None, str | None]:
+            link = template_sender_problems(engine, account_id).get(rec.id)
             found, approved = approved_version(engine, account_id, draft.name, draft.language)
             if not found or approved is None:
-                return None
-            return [d.message for d in drift(draft, approved)], keys_match(draft, approved)
+                return None, link
+            return ([d.message for d in drift(draft, approved)], keys_match(draft, approved)), link
 
-        def done(result: tuple[list[str], bool] | None) -> None:
+        def done(result: tuple[tuple[list[str], bool] | None, str | None]) -> None:
             if self._draft_id != rec.id:
                 return  # another draft is shown by now
-            if result is None:
+            compared, link = result
+            # A link to a missing or invalid sender: sends from this template would fail.
+            self.editor.record.show_issues(
+                [FieldIssue("sender_account", link, Severity.WARNING)] if link else [])
+            if compared is None:
                 self.drift_box.hide()
                 return
-            messages, match = result
+            messages, match = compared
             self.drift_list.clear()
             self.drift_list.addItems(messages or [NO_DRIFT_TEXT])
             self.keys_warning.setVisible(not match)
