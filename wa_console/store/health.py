@@ -67,18 +67,11 @@ class HealthFilter:
     status: str | None = None
 
 
-@dataclass(frozen=True)
-class DayCounts:
-    day: date
-    sent: int = 0
-    delivered: int = 0
-    read: int = 0
-    failed: int = 0
-    unconfirmed: int = 0
+@dataclass(frozen=True, kw_only=True)
+class DayCounts(Figures):
+    """One day's figures (the chart's bars)."""
 
-    @property
-    def total(self) -> int:
-        return self.sent + self.delivered + self.read + self.failed + self.unconfirmed
+    day: date
 
 
 @dataclass(frozen=True)
@@ -254,7 +247,7 @@ def health_report(engine: Engine, flt: HealthFilter, *,
     for counts in per_day.values():
         totals.update(counts)
     figures = Figures(**{name: totals[name] for name in BUCKETS})
-    days = tuple(DayCounts(day, **{name: per_day[day.isoformat()][name] for name in BUCKETS})
+    days = tuple(DayCounts(day=day, **{name: per_day[day.isoformat()][name] for name in BUCKETS})
                  for day in _period_days(flt.since, flt.until))
     return HealthReport(figures=figures, days=days, failures=failures,
                         failure_rate=figures.rate("failed"))
