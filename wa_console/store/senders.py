@@ -259,8 +259,8 @@ def sender_state(engine: Engine, account_id: int) -> SenderState:
     problem = (f"Sender '{invalid.label}': {invalid.validation.errors[0]}"
                if invalid is not None else None)
     return SenderState(valid_count=sum(s.valid for s in senders), problem=problem,
-                       template_links=tuple(template_sender_problems(engine, account_id)
-                                            .values()))
+                       template_links=tuple(_template_link_problems(engine, account_id,
+                                                                    senders).values()))
 
 
 def find_sender(senders: list[SenderInfo], text: str) -> SenderInfo | None:
@@ -283,12 +283,17 @@ def find_sender(senders: list[SenderInfo], text: str) -> SenderInfo | None:
 def template_sender_problems(engine: Engine, account_id: int) -> dict[int, str]:
     """message_template row id -> why its Sender account link is wrong (names no sender of this
     account, or an invalid one). Templates without a Sender account are not listed."""
+    return _template_link_problems(engine, account_id, list_senders(engine, account_id))
+
+
+def _template_link_problems(engine: Engine, account_id: int,
+                            senders: list[SenderInfo]) -> dict[int, str]:
+    """template_sender_problems against senders already read."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from wa_console.store.models import MessageTemplate
 
-    senders = list_senders(engine, account_id)
     with Session(engine) as session:
         links = session.execute(select(
             MessageTemplate.id, MessageTemplate.name, MessageTemplate.language,
