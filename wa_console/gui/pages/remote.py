@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from wa_console.gui.prompts import WindowPrompts
 from wa_console.gui.tasks import GuiAsker, TaskContext, TaskHandle, run_task, while_alive
+from wa_console.gui.widgets import simulated_badge
 
 CANCELLED_TEXT: Final = "Cancelled; nothing was changed."
 KEY_ROLE: Final = Qt.ItemDataRole.UserRole + 1  # a result row's check key
@@ -90,6 +91,19 @@ class RemoteActionPage(QWidget):
         raise NotImplementedError
 
     # --- building -------------------------------------------------------------------------------
+    def _build_header(self, simulated_tooltip: str) -> QHBoxLayout:
+        """The account's name in bold and the sandbox badge (shown for sandbox accounts)."""
+        self.account_label = QLabel(self, objectName="accountLabel")
+        font = self.account_label.font()
+        font.setBold(True)
+        self.account_label.setFont(font)
+        self.simulated_label = simulated_badge(simulated_tooltip, self)
+        header = QHBoxLayout()
+        header.addWidget(self.account_label)
+        header.addWidget(self.simulated_label)
+        header.addStretch(1)
+        return header
+
     def _build_progress_row(self) -> QWidget:
         self.progress_bar = QProgressBar(self, objectName="progressBar")
         self.progress_bar.setTextVisible(True)

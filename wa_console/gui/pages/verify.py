@@ -31,7 +31,7 @@ from wa_console.gui.error_panel import ErrorPanel
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.remote import RemoteActionPage, result_items
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task
-from wa_console.gui.widgets import read_only_table, simulated_badge
+from wa_console.gui.widgets import read_only_table
 
 # Action names (also the keys of `VerifyPage.buttons`).
 VERIFY: Final = "verify"
@@ -120,17 +120,9 @@ class VerifyPage(RemoteActionPage):
 
     # --- building -----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.account_label = QLabel(self, objectName="accountLabel")
-        font = self.account_label.font()
-        font.setBold(True)
-        self.account_label.setFont(font)
-        self.simulated_label = simulated_badge(
+        header = self._build_header(
             "Results come from the sandbox emulator, not from Meta: they prove the console "
-            "works, not that a real account does.", self)
-        header = QHBoxLayout()
-        header.addWidget(self.account_label)
-        header.addWidget(self.simulated_label)
-        header.addStretch(1)
+            "works, not that a real account does.")
 
         self.buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()

@@ -44,7 +44,7 @@ from wa_console.gui.error_panel import ErrorPanel, describe
 from wa_console.gui.pages import PageContext
 from wa_console.gui.pages.remote import RemoteActionPage, result_items
 from wa_console.gui.tasks import TaskContext, TaskHandle, run_task, while_alive
-from wa_console.gui.widgets import read_only_table, simulated_badge
+from wa_console.gui.widgets import read_only_table
 
 # The sandbox account's callback URL names the local receiver's default port (8765).
 DEFAULT_RECEIVER_PORT: Final = urlsplit(str(SANDBOX_VALUES["webhook_callback_url"])).port or 8765
@@ -141,17 +141,8 @@ class WebhooksPage(RemoteActionPage):
 
     # --- building -------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.account_label = QLabel(self, objectName="accountLabel")
-        font = self.account_label.font()
-        font.setBold(True)
-        self.account_label.setFont(font)
-        self.simulated_label = simulated_badge(
-            "Checks of a sandbox account go to the local emulator and receiver, not to Meta.",
-            self)
-        header = QHBoxLayout()
-        header.addWidget(self.account_label)
-        header.addWidget(self.simulated_label)
-        header.addStretch(1)
+        header = self._build_header(
+            "Checks of a sandbox account go to the local emulator and receiver, not to Meta.")
 
         self.check_meta_button = QPushButton(ACTION_LABELS[META], self,
                                              objectName="checkMetaButton")
