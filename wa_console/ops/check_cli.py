@@ -18,20 +18,15 @@ _MARK = {ItemState.OK: "ok", ItemState.FAILING: "FAILING", ItemState.NOT_CHECKED
 
 def run(db_url: str | None, account: str | None, live: bool, as_json: bool,
         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    from wa_console.ops.cli_accounts import choose_account
+    from wa_console.ops.cli_accounts import choose_account, open_store
     from wa_console.ops.context import OpContext
     from wa_console.ops.readiness import load_readiness, run_all_checks
-    from wa_console.store.accounts import AccountStore
-    from wa_console.store.db import DatabaseUnavailable, open_database, resolve_db_url
-    from wa_console.store.secrets import SecretStore
 
-    try:
-        engine = open_database(resolve_db_url(db_url))
-    except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=err)
+    store = open_store(db_url, err)
+    if store is None:
         return EXIT_ERROR
+    engine = store.engine
     try:
-        store = AccountStore(engine, SecretStore())
         summaries = store.list_accounts()
         summary = choose_account(summaries, account, err)
         if summary is None:

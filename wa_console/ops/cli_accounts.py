@@ -1,9 +1,23 @@
-"""Picking the channel account a headless command (`check`, `health`) works on."""
+"""The database and the channel account a headless command (`check`, `health`) works on."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, TextIO
+
+
+def open_store(db_url: str | None, err: TextIO) -> Any | None:
+    """An AccountStore on the console's database (`--db` / WA_CONSOLE_DB_URL / default); None
+    after printing why it cannot be opened. The caller disposes `store.engine`."""
+    from wa_console.store.accounts import AccountStore
+    from wa_console.store.db import DatabaseUnavailable, open_database, resolve_db_url
+    from wa_console.store.secrets import SecretStore
+
+    try:
+        return AccountStore(open_database(resolve_db_url(db_url)), SecretStore())
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=err)
+        return None
 
 
 def choose_account(summaries: Sequence[Any], name: str | None, err: TextIO) -> Any | None:

@@ -45,11 +45,8 @@ def run(db_url: str | None, account: str | None, since: str = DEFAULT_SINCE,
         out: TextIO | None = None, err: TextIO | None = None,
         now: datetime | None = None) -> int:
     """Print the health of one account's period (see the module doc); returns the exit code."""
-    from wa_console.ops.cli_accounts import choose_account
-    from wa_console.store.accounts import AccountStore
-    from wa_console.store.db import DatabaseUnavailable, open_database, resolve_db_url
+    from wa_console.ops.cli_accounts import choose_account, open_store
     from wa_console.store.health import HealthFilter, health_report, quality_warnings
-    from wa_console.store.secrets import SecretStore
 
     # Looked up at call time, so redirected streams (tests, wrappers) are honoured.
     out = out or sys.stdout
@@ -61,13 +58,12 @@ def run(db_url: str | None, account: str | None, since: str = DEFAULT_SINCE,
     except SinceError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR
-    try:
-        engine = open_database(resolve_db_url(db_url))
-    except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=err)
+    store = open_store(db_url, err)
+    if store is None:
         return EXIT_ERROR
+    engine = store.engine
     try:
-        summaries = AccountStore(engine, SecretStore()).list_accounts()
+        summaries = store.list_accounts()
         summary = choose_account(summaries, account, err)
         if summary is None:
             return EXIT_ERROR
