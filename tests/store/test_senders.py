@@ -172,6 +172,9 @@ def test_template_sender_links_by_label_number_or_id(store, synced, server) -> N
     assert set(problems) == {ids["Nobody"]}
     assert problems[ids["Nobody"]].startswith(
         "Template 't4' (en_US): sender account 'Nobody' names no sender of this account")
+    assert template_sender_problems(store.engine, synced, ids["Nobody"]) == {
+        ids["Nobody"]: problems[ids["Nobody"]]}
+    assert template_sender_problems(store.engine, synced, ids["main"]) == {}
     # Readiness shows each broken link as an advisory of the sender item.
     assert sender_state(store.engine, synced).template_links == (problems[ids["Nobody"]],)
 

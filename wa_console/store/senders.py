@@ -280,26 +280,30 @@ def find_sender(senders: list[SenderInfo], text: str) -> SenderInfo | None:
     return None
 
 
-def template_sender_problems(engine: Engine, account_id: int) -> dict[int, str]:
+def template_sender_problems(engine: Engine, account_id: int,
+                             template_id: int | None = None) -> dict[int, str]:
     """message_template row id -> why its Sender account link is wrong (names no sender of this
-    account, or an invalid one). Templates without a Sender account are not listed."""
-    return _template_link_problems(engine, account_id, list_senders(engine, account_id))
+    account, or an invalid one); only that row with `template_id`. Templates without a Sender
+    account are not listed."""
+    return _template_link_problems(engine, account_id, list_senders(engine, account_id),
+                                   template_id)
 
 
-def _template_link_problems(engine: Engine, account_id: int,
-                            senders: list[SenderInfo]) -> dict[int, str]:
+def _template_link_problems(engine: Engine, account_id: int, senders: list[SenderInfo],
+                            template_id: int | None = None) -> dict[int, str]:
     """template_sender_problems against senders already read."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from wa_console.store.models import MessageTemplate
 
+    query = select(MessageTemplate.id, MessageTemplate.name, MessageTemplate.language,
+                   MessageTemplate.sender_account).where(
+        MessageTemplate.account_id == account_id, MessageTemplate.sender_account.is_not(None))
+    if template_id is not None:
+        query = query.where(MessageTemplate.id == template_id)
     with Session(engine) as session:
-        links = session.execute(select(
-            MessageTemplate.id, MessageTemplate.name, MessageTemplate.language,
-            MessageTemplate.sender_account).where(
-            MessageTemplate.account_id == account_id,
-            MessageTemplate.sender_account.is_not(None))).all()
+        links = session.execute(query).all()
     problems: dict[int, str] = {}
     for template_id, name, language, text in links:
         if not (text or "").strip():

@@ -311,7 +311,7 @@ class StudioPage(QWidget):
         engine, account_id, draft = self.ctx.store.engine, self.ctx.account_id, rec.draft
 
         def work(_task: TaskContext) -> tuple[tuple[list[str], bool] | None, str | None]:
-            link = template_sender_problems(engine, account_id).get(rec.id)
+            link = template_sender_problems(engine, account_id, rec.id).get(rec.id)
             found, approved = approved_version(engine, account_id, draft.name, draft.language)
             if not found or approved is None:
                 return None, link
